@@ -1,0 +1,94 @@
+import type { HostPlan, MountPoint } from '../../core/host-plan';
+import type { Environment, SourceConfig } from '../../core/model';
+import type {
+  LinkedSourceParameters,
+  RepositoryDefinition,
+  SnapshotDefinition,
+  SnapshotParameters,
+  SourceConfigDefinition,
+  VirtualSourceParameters,
+} from './schemas';
+
+/** What the engine hands a linked-source operation (the SDK's `staged_source` and friends). */
+export interface StagedSource {
+  parameters: LinkedSourceParameters;
+  stagingEnvironment: Environment;
+  sourceConfig: SourceConfig;
+}
+
+/** What the engine hands a virtual-source operation (the SDK's `virtual_source`). */
+export interface VirtualSource {
+  parameters: VirtualSourceParameters;
+  environment: Environment;
+}
+
+/** Source addresses that mean "the staging host itself": copy locally, without SSH. */
+const LOCAL_ADDRESSES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * The directory-tree plugin's operations, as pure functions. Those that touch a host return a
+ * {@link HostPlan}; the workflow runs it.
+ */
+export const operations = {
+  discovery: {
+    /** One fixed repository per host: the host's filesystem. */
+    repository(environment: Environment): RepositoryDefinition[] {
+      return [{ name: `Directory trees on ${environment.name}` }];
+    },
+    /** Source configs are added by hand (manual discovery). */
+    sourceConfig(): SourceConfigDefinition[] {
+      return [];
+    },
+  },
+
+  linked: {
+    mountSpecification(source: StagedSource): MountPoint {
+      return { hostId: source.stagingEnvironment.hostId, mountPath: source.parameters.mountLocation };
+    },
+
+    /**
+     * The copy into the staging mount, run on the staging host. Unlike the tutorial's `rsync -r`, it
+     * keeps modes, times, symlinks and hard links, propagates deletions, puts the tree's contents at
+     * the mount root, honours excludes, and on resync compares every file by checksum.
+     */
+    preSnapshot(source: StagedSource, snapshotParameters: SnapshotParameters): HostPlan {
+      const { sourceAddress, username, mountLocation, excludes = [] } = source.parameters;
+      const path = source.sourceConfig.path;
+      const from = LOCAL_ADDRESSES.has(sourceAddress) ? path : `${username}@${sourceAddress}:${path}`;
+      return {
+        document: 'copy',
+        hostId: source.stagingEnvironment.hostId,
+        parameters: {
+          Source: [from],
+          Destination: [mountLocation],
+          Excludes: [excludes.join(',')],
+          Resync: [snapshotParameters.resync ? 'true' : 'false'],
+        },
+      };
+    },
+
+    postSnapshot(): SnapshotDefinition {
+      return {};
+    },
+  },
+
+  virtual: {
+    mountSpecification(source: VirtualSource): MountPoint {
+      return { hostId: source.environment.hostId, mountPath: source.parameters.mountLocation };
+    },
+
+    /** Creates the VDB's source config once its clone is mounted. */
+    configure(source: VirtualSource): SourceConfigDefinition {
+      const location = source.parameters.mountLocation;
+      return { name: `VDB mounted at ${location}`, path: location };
+    },
+
+    reconfigure(sourceConfig: SourceConfigDefinition): SourceConfigDefinition {
+      return sourceConfig;
+    },
+
+    postSnapshot(): SnapshotDefinition {
+      return {};
+    },
+  },
+};
