@@ -4,7 +4,7 @@
  * Spaces, quotes and shell metacharacters are refused in these paths; the trees under them may hold
  * any names.
  */
-export const UNIX_PATH_PATTERN = '^/(?!.*(?:^|/)\\.\\.?(?:/|$))[A-Za-z0-9._@+,=%/-]{0,4094}$';
+export const UNIX_PATH_PATTERN = '^(?!.*(?:^|/)\\.\\.?(?:/|$))/[A-Za-z0-9._@+,=%/-]{0,4094}$';
 
 const unixPath = new RegExp(UNIX_PATH_PATTERN);
 const allowedCharacter = /[A-Za-z0-9._@+,=%/-]/;

@@ -2,7 +2,8 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { ErrorNames, SnapflowError } from './errors';
 import { unixPathProblem } from './paths';
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+// verbose: errors carry their schema, which the messages below read (format, known properties).
+const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
 // Delphix schema keywords carry UI hints and identity rules; validation ignores them.
 ajv.addKeyword({ keyword: 'prettyName' });
 ajv.addKeyword({ keyword: 'nameField' });
