@@ -25,6 +25,7 @@ export interface EngineApi {
     parameters: LinkedSourceParameters;
   }): Promise<DSource>;
   getDSource(id: string): Promise<DSource>;
+  listDSources(): Promise<DSource[]>;
   /** Refused with DependentsExistError while VDBs use its snapshots. */
   deleteDSource(id: string): Promise<void>;
 

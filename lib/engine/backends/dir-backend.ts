@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { BaseStorageBackend } from './base-storage-backend';
+import { type Command, runCommand } from './run-command';
+
+/** Prefix of a copy in progress; renamed to its id once complete. */
+const PARTIAL_PREFIX = '.partial-';
+/** Prefix of a tree being removed; renamed first so that a half-removed tree never keeps its id. */
+const DELETING_PREFIX = '.deleting-';
+
+/**
+ * The copy that makes snapshots and clones: `-a` keeps modes, owners, times, symlinks and hard links,
+ * `--reflink=auto` shares blocks where the filesystem can, and `--no-target-directory` copies the tree
+ * itself rather than into it.
+ */
+export function copyTreeCommand(source: string, target: string): Command {
+  return { file: 'cp', args: ['-a', '--reflink=auto', '--no-target-directory', source, target] };
+}
+
+/**
+ * Portable storage: plain directories, snapshots and clones by copy. Slow for big trees (a full copy
+ * unless the filesystem supports reflinks) but needs neither root nor btrfs. Its snapshots are
+ * read-only by convention only: making them read-only would mean changing the data's modes.
+ */
+export class DirBackend extends BaseStorageBackend {
+  readonly kind = 'dir';
+
+  /** @param root - the directory the pool is created in */
+  constructor(root: string) {
+    super(root);
+  }
+
+  protected async openPool(): Promise<void> {
+    await mkdir(this.poolPath, { recursive: true, mode: 0o700 });
+  }
+
+  protected async closePool(): Promise<void> {}
+
+  protected async destroyPool(): Promise<void> {
+    await removeTree(this.poolPath);
+  }
+
+  protected async makeDataset(path: string): Promise<void> {
+    await mkdir(path);
+  }
+
+  protected async makeCopy(source: string, target: string, _readOnly: boolean): Promise<void> {
+    // Copying under a temporary name and renaming makes the copy appear whole or not at all.
+    const partial = join(dirname(target), `${PARTIAL_PREFIX}${basename(target)}`);
+    await removeTree(partial);
+    await runCommand(copyTreeCommand(source, partial));
+    await rename(partial, target);
+  }
+
+  protected async removeTree(path: string): Promise<void> {
+    const doomed = join(dirname(path), `${DELETING_PREFIX}${basename(path)}-${randomBytes(4).toString('hex')}`);
+    await rename(path, doomed);
+    await removeTree(doomed);
+  }
+
+  protected override async sweepLeftovers(): Promise<void> {
+    for (const directory of [this.directory('dataset'), this.directory('snapshot')]) {
+      for (const name of await readdir(directory)) {
+        if (name.startsWith(PARTIAL_PREFIX) || name.startsWith(DELETING_PREFIX))
+          await removeTree(join(directory, name));
+      }
+    }
+  }
+}
+
+/** Removes a tree, also one holding read-only directories when not running as root. */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    // The tree is being destroyed, so opening up its directories' modes loses nothing.
+    await makeDirectoriesWritable(path);
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+async function makeDirectoriesWritable(path: string): Promise<void> {
+  const stats = await lstat(path);
+  if (!stats.isDirectory()) return;
+  await chmod(path, (stats.mode & 0o7777) | 0o700);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeDirectoriesWritable(join(path, entry.name));
+  }
+}

@@ -1,0 +1,76 @@
+import { ErrorNames, SnapflowError } from '../core/errors';
+import type { StorageBackendChoice } from './backends/create-storage-backend';
+import type { EngineLog } from './engine';
+import { type RunningEngine, startEngine } from './start-engine';
+
+/**
+ * The engine as a process: `npx tsx lib/engine/main.ts`. Configured by SNAPFLOW_ENGINE_ROOT (required),
+ * SNAPFLOW_ENGINE_TOKEN (required), SNAPFLOW_ENGINE_BACKEND (btrfs, dir or auto; default auto) and
+ * SNAPFLOW_ENGINE_PORT (default 0, any free port). Prints `snapflow-engine listening <url>` on stdout
+ * once it serves; logs go to stderr as JSON lines. SIGTERM or SIGINT stop it cleanly (the pool is
+ * unmounted); exit status 0 then, 1 when start or stop fail, 2 for bad configuration.
+ */
+
+const log: EngineLog = (level, message, fields) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
+};
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value !== undefined && value !== '') return value;
+  throw new SnapflowError(ErrorNames.Validation, `${name} is not set`, {
+    action: `Set ${name} in the engine's environment.`,
+    field: name,
+  });
+}
+
+function port(): number {
+  const text = process.env.SNAPFLOW_ENGINE_PORT ?? '0';
+  if (/^[0-9]{1,5}$/.test(text)) return Number(text);
+  throw new SnapflowError(ErrorNames.Validation, `SNAPFLOW_ENGINE_PORT ${JSON.stringify(text)} is not a port number`, {
+    action: 'Set SNAPFLOW_ENGINE_PORT to a number from 0 (any free port) to 65535.',
+    field: 'SNAPFLOW_ENGINE_PORT',
+  });
+}
+
+function report(error: unknown): void {
+  if (error instanceof SnapflowError) {
+    log('error', error.message, { code: error.name, action: error.action, output: error.output });
+    return;
+  }
+  log('error', error instanceof Error ? (error.stack ?? error.message) : String(error));
+}
+
+async function main(): Promise<void> {
+  let running: RunningEngine;
+  try {
+    running = await startEngine({
+      root: required('SNAPFLOW_ENGINE_ROOT'),
+      token: required('SNAPFLOW_ENGINE_TOKEN'),
+      backend: (process.env.SNAPFLOW_ENGINE_BACKEND || 'auto') as StorageBackendChoice,
+      port: port(),
+      log,
+    });
+  } catch (error) {
+    report(error);
+    process.exitCode = error instanceof SnapflowError && error.name === ErrorNames.Validation ? 2 : 1;
+    return;
+  }
+  // Said on stderr as well as in the health check: the dir backend copies whole trees.
+  log(running.backend.kind === 'dir' ? 'warn' : 'info', running.backend.reason, { backend: running.backend.kind });
+  const shutdown = (signal: NodeJS.Signals) => {
+    log('info', `stopping on ${signal}`);
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        report(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  process.stdout.write(`snapflow-engine listening ${running.url}\n`);
+}
+
+void main();

@@ -1,0 +1,289 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineClient, type EngineClient } from '../../lib/adapters/engine-client';
+import { createStorageBackend } from '../../lib/engine/backends/create-storage-backend';
+import { findMount } from '../../lib/engine/backends/mount-table';
+import { type EngineDocument, MetadataStore } from '../../lib/engine/metadata-store';
+import { IS_ROOT, makeTempRoot, removeTempRoot } from '../support/engine-temp-root';
+
+/**
+ * The engine as a process, killed with SIGKILL between and during mutations and started again on the
+ * same root: metadata must load, every reference and every record's storage must exist, nothing may
+ * be left that no record refers to, and whatever the engine acknowledged must have survived.
+ */
+
+const REPO = resolve(__dirname, '../..');
+const TSX = join(REPO, 'node_modules/.bin/tsx');
+const TOKEN = 'e2e-crash-token-0123456789abcdef';
+const BACKEND = IS_ROOT ? 'btrfs' : 'dir';
+const ROUNDS = 8;
+const provenance = { trigger: { kind: 'api' as const }, pluginVersion: '0.1.0' };
+
+/** A running engine process; detached, so that it and everything it spawned form one process group. */
+interface EngineProcess {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** What a mutation fired at the engine came to. */
+interface Outcome {
+  kind: 'create' | 'delete';
+  /** The created record's id, or the id a delete was for. */
+  id?: string;
+  acknowledged: boolean;
+}
+
+describe(`engine process on the ${BACKEND} backend, killed and restarted`, () => {
+  let temp: string;
+  let root: string;
+  let current: EngineProcess | undefined;
+  let environmentId: string;
+  let sourceConfigId: string;
+  let mountCounter = 0;
+
+  beforeAll(async () => {
+    temp = await makeTempRoot('e2e-crash');
+    root = join(temp, 'engine');
+  });
+
+  afterAll(async () => {
+    try {
+      if (current !== undefined) await killGroup(current.child, 'SIGKILL');
+      // The killed engine left its pool mounted; destroy() unmounts it (only if it is this root's pool).
+      const { backend } = await createStorageBackend({ backend: BACKEND, root });
+      await backend.destroy();
+    } finally {
+      await removeTempRoot(temp);
+    }
+  });
+
+  it(`survives ${ROUNDS} rounds of SIGKILL during and between mutations`, async () => {
+    current = await startEngineProcess(root);
+    let client = createEngineClient({ url: current.url, token: TOKEN });
+    const environment = await client.createEnvironment({ name: 'local', hostId: 'local' });
+    const sourceConfig = await client.createSourceConfig({
+      environmentId: environment.id,
+      name: 'data',
+      path: '/srv/data',
+    });
+    environmentId = environment.id;
+    sourceConfigId = sourceConfig.id;
+
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Prepare: the state as the engine has it, and some data in every dataset.
+      const before = await loadDocument(root);
+      for (const dataset of [...before.dsources, ...before.vdbs])
+        await writeFile(join(root, 'pool', 'datasets', dataset.id, `round-${round}.txt`), `round ${round}`);
+
+      // Act: fire a mix of mutations, then kill the engine while they run (even rounds) or after (odd).
+      const outcomes = fireMutations(client, before, round);
+      if (round % 2 === 0) {
+        await sleep(5 + Math.floor(Math.random() * 120));
+        await killGroup(current.child, 'SIGKILL');
+      }
+      const settled = await Promise.all(outcomes);
+      if (round % 2 === 1) await killGroup(current.child, 'SIGKILL');
+
+      // Assess, on a restarted engine.
+      current = await startEngineProcess(root);
+      client = createEngineClient({ url: current.url, token: TOKEN });
+      await assertConsistent(root, client, settled, current.stderr);
+    }
+  });
+
+  it('stops cleanly on SIGTERM, unmounting its pool', async () => {
+    // Prepare
+    if (current === undefined) current = await startEngineProcess(root);
+    const { child } = current;
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+
+    // Act
+    child.kill('SIGTERM');
+    const code = await exited;
+    await waitForGroupGone(child.pid as number);
+    current = undefined;
+
+    // Assess
+    expect(code).toBe(0);
+    expect(await findMount(join(root, 'pool'))).toBeUndefined();
+    await expect(lstat(join(root, 'engine.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  /** Creates, snapshots, clones and deletes, all at once; each promise settles to what came of it. */
+  function fireMutations(client: EngineClient, doc: EngineDocument, round: number): Promise<Outcome>[] {
+    const mount = () => {
+      mountCounter += 1;
+      return `/mnt/e2e/${mountCounter}`;
+    };
+    const create = (make: () => Promise<{ id: string }>) =>
+      make().then(
+        (record): Outcome => ({ kind: 'create', id: record.id, acknowledged: true }),
+        (): Outcome => ({ kind: 'create', acknowledged: false }),
+      );
+    const remove = (id: string, drop: () => Promise<void>) =>
+      drop().then(
+        (): Outcome => ({ kind: 'delete', id, acknowledged: true }),
+        (): Outcome => ({ kind: 'delete', id, acknowledged: false }),
+      );
+    const datasets = [...doc.dsources, ...doc.vdbs];
+    const operations: Promise<Outcome>[] = [];
+    for (let index = 0; index < 3; index += 1)
+      operations.push(
+        create(() =>
+          client.createDSource({
+            name: `round ${round} #${index}`,
+            sourceConfigId,
+            stagingEnvironmentId: environmentId,
+            parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: mount() },
+          }),
+        ),
+      );
+    for (const dataset of datasets.slice(-4))
+      operations.push(create(() => client.snapshotDataset(dataset.id, { provenance, metadata: {} })));
+    for (const snapshot of doc.snapshots.slice(-3))
+      operations.push(
+        create(() =>
+          client.createVdb({
+            name: `clone of ${snapshot.id}`,
+            snapshotId: snapshot.id,
+            environmentId,
+            parameters: { mountLocation: mount() },
+          }),
+        ),
+      );
+    // Deletes of older records; some are refused (dependents), which the engine must survive too.
+    for (const vdb of doc.vdbs.slice(0, 2)) operations.push(remove(vdb.id, () => client.deleteVdb(vdb.id)));
+    for (const snapshot of doc.snapshots.slice(0, 2))
+      operations.push(remove(snapshot.id, () => client.deleteSnapshot(snapshot.id)));
+    for (const dsource of doc.dsources.slice(0, 1))
+      operations.push(remove(dsource.id, () => client.deleteDSource(dsource.id)));
+    return operations;
+  }
+});
+
+/** Spawns `tsx lib/engine/main.ts` and waits for its `listening` line. */
+async function startEngineProcess(root: string): Promise<EngineProcess> {
+  const child = spawn(TSX, ['lib/engine/main.ts'], {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      SNAPFLOW_ENGINE_ROOT: root,
+      SNAPFLOW_ENGINE_BACKEND: BACKEND,
+      SNAPFLOW_ENGINE_TOKEN: TOKEN,
+      SNAPFLOW_ENGINE_PORT: '0',
+    },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`the engine did not start within 60 s:\n${stderr}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /^snapflow-engine listening (\S+)$/m.exec(stdout);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      resolveUrl(match[1]);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the engine exited with ${code} before listening:\n${stderr}`));
+    });
+  });
+  return { child, url, stderr: () => stderr };
+}
+
+/** Kills the engine's whole process group (tsx, node, and any cp or btrfs they run) and waits until it is gone. */
+async function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  const pid = child.pid as number;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+  await waitForGroupGone(pid);
+}
+
+/** Waits until no live process is left in the group; zombies count as gone, since nothing may reap them. */
+async function waitForGroupGone(group: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    if (!(await groupHasLiveProcess(group))) return;
+    await sleep(50);
+  }
+  throw new Error(`process group ${group} did not exit`);
+}
+
+async function groupHasLiveProcess(group: number): Promise<boolean> {
+  for (const name of await readdir('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === group && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+async function loadDocument(root: string): Promise<EngineDocument> {
+  const store = await MetadataStore.open(join(root, 'metadata.json'));
+  expect(store.isNew).toBe(false);
+  return store.document;
+}
+
+/** The checks after every restart. */
+async function assertConsistent(
+  root: string,
+  client: EngineClient,
+  outcomes: Outcome[],
+  stderr: () => string,
+): Promise<void> {
+  const doc = await loadDocument(root);
+  const ids = (records: { id: string }[]) => new Set(records.map((record) => record.id));
+  const environments = ids(doc.environments);
+  const sourceConfigs = ids(doc.sourceConfigs);
+  const snapshots = ids(doc.snapshots);
+  const datasets = ids([...doc.dsources, ...doc.vdbs]);
+
+  // Every reference resolves.
+  for (const sourceConfig of doc.sourceConfigs) expect(environments).toContain(sourceConfig.environmentId);
+  for (const dsource of doc.dsources) {
+    expect(sourceConfigs).toContain(dsource.sourceConfigId);
+    expect(environments).toContain(dsource.stagingEnvironmentId);
+  }
+  for (const snapshot of doc.snapshots) expect(datasets).toContain(snapshot.datasetId);
+  for (const vdb of doc.vdbs) {
+    expect(snapshots).toContain(vdb.parentSnapshotId);
+    expect(environments).toContain(vdb.environmentId);
+  }
+
+  // Every record's storage exists, and no storage exists without a record (no half-made leftovers either).
+  const onDisk = async (directory: string) => (await readdir(join(root, 'pool', directory))).sort();
+  expect(await onDisk('datasets')).toEqual([...datasets].sort());
+  expect(await onDisk('snapshots')).toEqual([...snapshots].sort());
+  for (const id of datasets) expect((await lstat(join(root, 'pool', 'datasets', id))).isDirectory()).toBe(true);
+  for (const id of snapshots) expect((await lstat(join(root, 'pool', 'snapshots', id))).isDirectory()).toBe(true);
+
+  // What the engine acknowledged before dying survived.
+  const everything = new Set([...datasets, ...snapshots]);
+  for (const outcome of outcomes.filter((candidate) => candidate.acknowledged)) {
+    if (outcome.kind === 'create') expect(everything, `created ${outcome.id}`).toContain(outcome.id);
+    if (outcome.kind === 'delete') expect(everything, `deleted ${outcome.id}`).not.toContain(outcome.id);
+  }
+
+  // The restarted engine agrees, and sees nothing amiss.
+  const health = await client.health();
+  expect(health, stderr()).toMatchObject({ status: 'ok', backend: { kind: BACKEND }, inconsistencies: [] });
+  expect((await client.listDSources()).map((dsource) => dsource.id)).toEqual(doc.dsources.map((d) => d.id));
+  expect((await client.listVdbs()).map((vdb) => vdb.id)).toEqual(doc.vdbs.map((vdb) => vdb.id));
+  expect((await client.listSnapshots()).map((snapshot) => snapshot.id)).toEqual(doc.snapshots.map((s) => s.id));
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, milliseconds));
+}

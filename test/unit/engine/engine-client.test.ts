@@ -1,0 +1,189 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineClient } from '../../../lib/adapters/engine-client';
+import { ErrorNames, SnapflowError, TransientErrorNames } from '../../../lib/core/errors';
+import type { Provenance } from '../../../lib/core/model';
+import { type RunningEngine, startEngine } from '../../../lib/engine/start-engine';
+import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
+
+const TOKEN = 'client-test-token-0123456789abcdef';
+/** For promises that must reject: resolving fails the test. */
+function unexpected(value: unknown): never {
+  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+}
+
+const provenance: Provenance = { trigger: { kind: 'workflow', id: 'exec-1' }, pluginVersion: '0.1.0' };
+
+describe('createEngineClient', () => {
+  let root: string;
+  let running: RunningEngine;
+
+  beforeAll(async () => {
+    root = await makeTempRoot('client');
+    running = await startEngine({ root: join(root, 'engine'), backend: 'dir', token: TOKEN });
+  });
+
+  afterAll(async () => {
+    try {
+      await running.destroy();
+    } finally {
+      await removeTempRoot(root);
+    }
+  });
+
+  it('runs the whole API round trip over HTTP', async () => {
+    // Prepare
+    const client = createEngineClient({ url: `${running.url}/`, token: TOKEN });
+
+    // Act: link, sync, snapshot, provision, use, tear down.
+    const environment = await client.createEnvironment({ name: 'local', hostId: 'local' });
+    const sourceConfig = await client.createSourceConfig({
+      environmentId: environment.id,
+      name: 'data',
+      path: '/srv/data',
+    });
+    const dsource = await client.createDSource({
+      name: 'data',
+      sourceConfigId: sourceConfig.id,
+      stagingEnvironmentId: environment.id,
+      parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/client-staging' },
+    });
+    const staging = await client.exportDataset(dsource.id, { readOnly: false });
+    await writeFile(join(staging.source, 'data.txt'), 'synced');
+    const snapshot = await client.snapshotDataset(dsource.id, { provenance, metadata: {} });
+    const vdb = await client.createVdb({
+      name: 'dev',
+      snapshotId: snapshot.id,
+      environmentId: environment.id,
+      parameters: { mountLocation: '/mnt/client-vdb' },
+    });
+    const mounted = await client.exportDataset(vdb.id, { readOnly: true });
+    const running_ = await client.updateVdb(vdb.id, {
+      status: 'RUNNING',
+      sourceConfig: { name: 'VDB mounted at /mnt/client-vdb', path: '/mnt/client-vdb' },
+    });
+
+    // Assess
+    expect(await client.getEnvironment(environment.id)).toEqual(environment);
+    expect(await client.listEnvironments()).toEqual([environment]);
+    expect(await client.getSourceConfig(sourceConfig.id)).toEqual(sourceConfig);
+    expect(await client.getDSource(dsource.id)).toEqual(dsource);
+    expect(await client.listDSources()).toEqual([dsource]);
+    expect(staging).toEqual({ datasetId: dsource.id, kind: 'bind', source: expect.any(String), readOnly: false });
+    expect(snapshot).toMatchObject({ datasetId: dsource.id, provenance, metadata: {} });
+    expect(await client.getSnapshot(snapshot.id)).toEqual(snapshot);
+    expect(await client.listSnapshots({ datasetId: dsource.id })).toEqual([snapshot]);
+    expect(await client.listSnapshots()).toEqual([snapshot]);
+    expect(mounted.readOnly).toBe(true);
+    expect(await readFile(join(mounted.source, 'data.txt'), 'utf8')).toBe('synced');
+    expect(running_.status).toBe('RUNNING');
+    expect(await client.listVdbs()).toEqual([running_]);
+    expect(await client.getVdb(vdb.id)).toEqual(running_);
+    expect(await client.health()).toMatchObject({ status: 'ok', backend: { kind: 'dir' } });
+
+    // Act and assess: deletes resolve to nothing, and the records are gone.
+    await expect(client.deleteVdb(vdb.id)).resolves.toBeUndefined();
+    await expect(client.deleteSnapshot(snapshot.id)).resolves.toBeUndefined();
+    await expect(client.deleteDSource(dsource.id)).resolves.toBeUndefined();
+    expect(await client.listVdbs()).toEqual([]);
+    expect(await client.listSnapshots()).toEqual([]);
+    expect(await client.listDSources()).toEqual([]);
+  });
+
+  it('turns error answers into SnapflowErrors with the same name, message, action and field', async () => {
+    // Prepare
+    const client = createEngineClient({ url: running.url, token: TOKEN });
+    const environment = await client.createEnvironment({ name: 'errors', hostId: 'local' });
+
+    // Act
+    const failure = await client
+      .createVdb({
+        name: 'dev',
+        snapshotId: 'snap-0000000000000000',
+        environmentId: environment.id,
+        parameters: { mountLocation: '/mnt/errors' },
+      })
+      .then(unexpected, (error: unknown) => error);
+    const direct = await running.engine
+      .createVdb({
+        name: 'dev',
+        snapshotId: 'snap-0000000000000000',
+        environmentId: environment.id,
+        parameters: { mountLocation: '/mnt/errors' },
+      })
+      .then(unexpected, (error: unknown) => error as SnapflowError);
+
+    // Assess
+    expect(failure).toBeInstanceOf(SnapflowError);
+    expect(failure).toMatchObject({
+      name: ErrorNames.NotFound,
+      message: direct.message,
+      action: direct.action,
+      field: 'snapshotId',
+    });
+    await expect(
+      client.createVdb({
+        name: 'dev',
+        snapshotId: 'snap-0000000000000000',
+        environmentId: environment.id,
+        parameters: { mountLocation: '/etc' },
+      }),
+    ).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'virtualSource.mountLocation' });
+    await expect(client.getVdb('../environments')).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'id' });
+  });
+
+  it('answers UnauthorizedError for a wrong token, never repeating the token', async () => {
+    const secret = 'wrong-token-that-must-not-leak';
+    const error = await createEngineClient({ url: running.url, token: secret })
+      .listVdbs()
+      .then(unexpected, (caught: unknown) => caught as SnapflowError);
+    expect(error.name).toBe(ErrorNames.Unauthorized);
+    expect(JSON.stringify({ ...error.toJSON(), stack: error.stack })).not.toContain(secret);
+  });
+});
+
+describe('createEngineClient without an engine', () => {
+  let server: Server | undefined;
+
+  afterAll(async () => {
+    await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
+  });
+
+  it('throws EngineUnavailableError, a transient error, when nothing listens', async () => {
+    // Prepare: a port that was free a moment ago and has no listener now.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const client = createEngineClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
+
+    // Act
+    const error = await client.listVdbs().then(unexpected, (caught: unknown) => caught as SnapflowError);
+
+    // Assess
+    expect(error).toBeInstanceOf(SnapflowError);
+    expect(error.name).toBe(ErrorNames.EngineUnavailable);
+    expect(error.message).toMatch(/ECONNREFUSED/);
+    expect(TransientErrorNames).toContain(error.name);
+    expect(error.message).not.toContain(TOKEN);
+  });
+
+  it('throws EngineUnavailableError for a 503 without an engine body, StorageError for other statuses', async () => {
+    // Prepare: something that is not the engine, e.g. a proxy.
+    server = createServer((request, response) => {
+      response.writeHead(request.url === '/vdbs' ? 503 : 500, { 'content-type': 'text/html' });
+      response.end('<h1>nope</h1>');
+    });
+    const listening = server;
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    const { port } = listening.address() as AddressInfo;
+    const client = createEngineClient({ url: `http://127.0.0.1:${port}`, token: TOKEN });
+
+    // Act and assess
+    await expect(client.listVdbs()).rejects.toMatchObject({ name: ErrorNames.EngineUnavailable });
+    await expect(client.listEnvironments()).rejects.toMatchObject({ name: ErrorNames.Storage });
+  });
+});

@@ -1,0 +1,288 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../../lib/core/errors';
+import { validate } from '../../../lib/core/validate';
+import {
+  environmentSchema,
+  errorSchema,
+  healthSchema,
+  snapshotSchema,
+  sourceConfigSchema,
+  vdbSchema,
+} from '../../../lib/engine/api-schemas';
+import type { Engine } from '../../../lib/engine/engine';
+import { buildEngineServer } from '../../../lib/engine/server';
+import { type RunningEngine, startEngine } from '../../../lib/engine/start-engine';
+import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
+
+const TOKEN = 'server-test-token-0123456789';
+
+/** The EngineApi methods (plus listDSources), which the OpenAPI operationIds must name one to one. */
+const ENGINE_API_METHODS = [
+  'createEnvironment',
+  'getEnvironment',
+  'listEnvironments',
+  'createSourceConfig',
+  'getSourceConfig',
+  'createDSource',
+  'getDSource',
+  'listDSources',
+  'deleteDSource',
+  'exportDataset',
+  'snapshotDataset',
+  'getSnapshot',
+  'listSnapshots',
+  'deleteSnapshot',
+  'createVdb',
+  'getVdb',
+  'listVdbs',
+  'updateVdb',
+  'deleteVdb',
+];
+
+describe('engine HTTP server', () => {
+  let root: string;
+  let running: RunningEngine;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    root = await makeTempRoot('server');
+    running = await startEngine({
+      root: join(root, 'engine'),
+      backend: 'dir',
+      token: TOKEN,
+      log: (level, message, fields) => logged.push(JSON.stringify({ level, message, ...fields })),
+    });
+  });
+
+  afterAll(async () => {
+    try {
+      await running.destroy();
+    } finally {
+      await removeTempRoot(root);
+    }
+  });
+
+  /** Calls the engine; with the token unless `headers` says otherwise. */
+  async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${running.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      json: text === '' ? undefined : JSON.parse(text),
+    };
+  }
+
+  describe('auth', () => {
+    it('answers GET /health without a token', async () => {
+      const health = await call('GET', '/health', undefined, { authorization: '' });
+      expect(health.status).toBe(200);
+      expect(health.json).toEqual({
+        status: 'ok',
+        backend: { kind: 'dir', reason: expect.stringMatching(/^dir backend/) },
+        inconsistencies: [],
+      });
+      expect(validate(healthSchema, health.json, 'health')).toBeDefined();
+    });
+
+    it.each([
+      ['no token', {}],
+      ['a wrong token', { authorization: 'Bearer not-the-token-at-all' }],
+      ['a token of the right length but wrong', { authorization: `Bearer ${TOKEN.replace(/.$/, 'X')}` }],
+      ['another scheme', { authorization: `Basic ${TOKEN}` }],
+    ])('answers 401 UnauthorizedError JSON for %s', async (_, headers: Record<string, string>) => {
+      const response = await fetch(`${running.url}/vdbs`, { headers });
+      const body = await response.json();
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(body).toEqual({
+        error: {
+          code: ErrorNames.Unauthorized,
+          message: expect.any(String),
+          action: expect.stringContaining('Bearer'),
+        },
+      });
+    });
+
+    it('refuses unauthenticated writes before reading their body', async () => {
+      const response = await call(
+        'POST',
+        '/environments',
+        { name: 'x', hostId: 'local' },
+        { authorization: 'Bearer x' },
+      );
+      expect(response.status).toBe(401);
+      expect((await call('GET', '/environments')).json).toEqual([]);
+    });
+  });
+
+  describe('routes', () => {
+    it('creates with 201, reads with 200, deletes with 204 and an empty body', async () => {
+      // Act
+      const environment = await call('POST', '/environments', { name: 'local', hostId: 'local' });
+      const sourceConfig = await call('POST', '/source-configs', {
+        environmentId: environment.json.id,
+        name: 'data',
+        path: '/srv/data',
+      });
+      const dsource = await call('POST', '/dsources', {
+        name: 'data',
+        sourceConfigId: sourceConfig.json.id,
+        stagingEnvironmentId: environment.json.id,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/server-test' },
+      });
+      const snapshot = await call('POST', `/datasets/${dsource.json.id}/snapshots`, {
+        provenance: { trigger: { kind: 'api' }, pluginVersion: '0.1.0' },
+        metadata: {},
+      });
+      const vdb = await call('POST', '/vdbs', {
+        name: 'dev',
+        snapshotId: snapshot.json.id,
+        environmentId: environment.json.id,
+        parameters: { mountLocation: '/mnt/server-test-vdb' },
+      });
+      const patched = await call('PATCH', `/vdbs/${vdb.json.id}`, { status: 'RUNNING' });
+      const listed = await call('GET', `/snapshots?datasetId=${dsource.json.id}`);
+      const deleted = await call('DELETE', `/vdbs/${vdb.json.id}`);
+
+      // Assess
+      expect([environment, sourceConfig, dsource, snapshot, vdb].map((r) => r.status)).toEqual([
+        201, 201, 201, 201, 201,
+      ]);
+      expect(patched).toMatchObject({ status: 200, json: { status: 'RUNNING' } });
+      expect(listed).toMatchObject({ status: 200, json: [snapshot.json] });
+      expect(deleted).toMatchObject({ status: 204, text: '' });
+      expect((await call('GET', `/vdbs/${vdb.json.id}`)).status).toBe(404);
+      // Responses match the schemas the OpenAPI document publishes.
+      validate(environmentSchema, environment.json, 'environment');
+      validate(sourceConfigSchema, sourceConfig.json, 'sourceConfig');
+      validate(snapshotSchema, snapshot.json, 'snapshot');
+      validate(vdbSchema, patched.json, 'vdb');
+    });
+  });
+
+  describe('errors', () => {
+    it('answers SnapflowError JSON with the status of its name, and never a stack', async () => {
+      const cases = [
+        [await call('GET', '/vdbs/vdb-0000000000000000'), 404, ErrorNames.NotFound],
+        [await call('POST', '/environments', { name: 'x', hostId: 'local', extra: 1 }), 400, ErrorNames.Validation],
+        [await call('GET', '/no/such/route'), 404, ErrorNames.NotFound],
+        [await call('POST', '/environments', '{"name":'), 400, ErrorNames.Validation],
+        [await call('POST', '/environments', 'name=x', { 'content-type': 'text/plain' }), 400, ErrorNames.Validation],
+        [await call('GET', '/snapshots?datasetId=nope'), 400, ErrorNames.Validation],
+      ] as const;
+      for (const [response, status, code] of cases) {
+        expect(response.status).toBe(status);
+        expect(response.json.error.code).toBe(code);
+        expect(validate(errorSchema, response.json, 'error')).toBeDefined();
+        expect(response.text).not.toMatch(/stack|at .*\.ts:/);
+      }
+    });
+
+    it('names the field at fault in validation errors, as the engine does', async () => {
+      const unknownField = await call('POST', '/environments', { name: 'x', hostId: 'local', extra: 1 });
+      expect(unknownField.json.error).toMatchObject({ field: 'extra', message: 'extra is not a known field' });
+      const badParameters = await call('POST', '/vdbs', {
+        name: 'dev',
+        snapshotId: 'snap-0000000000000000',
+        environmentId: 'env-0000000000000000',
+        parameters: { mountLocation: 'not/absolute' },
+      });
+      expect(badParameters.json.error).toMatchObject({
+        code: ErrorNames.Validation,
+        field: 'virtualSource.mountLocation',
+      });
+      const badId = await call('GET', `/vdbs/${encodeURIComponent('../environments')}`);
+      expect(badId.json.error).toMatchObject({ code: ErrorNames.Validation, field: 'id' });
+    });
+
+    it('refuses bodies over 1 MiB', async () => {
+      const response = await call('POST', '/environments', { name: 'x'.repeat(1024 * 1024 + 1), hostId: 'local' });
+      expect(response.status).toBe(400);
+      expect(response.json.error.code).toBe(ErrorNames.Validation);
+    });
+  });
+
+  describe('GET /openapi.json', () => {
+    it('serves an OpenAPI 3 document with one operation per EngineApi method, without auth', async () => {
+      // Act
+      const response = await call('GET', '/openapi.json', undefined, { authorization: '' });
+
+      // Assess
+      expect(response.status).toBe(200);
+      const document = response.json;
+      expect(document.openapi).toMatch(/^3\./);
+      expect(document.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
+      const operations = Object.values(document.paths as Record<string, Record<string, { operationId: string }>>)
+        .flatMap((path) => Object.values(path))
+        .map((operation) => operation.operationId);
+      expect(operations.sort()).toEqual([...ENGINE_API_METHODS, 'health'].sort());
+      expect(Object.keys(document.paths).sort()).toEqual([
+        '/datasets/{id}/export',
+        '/datasets/{id}/snapshots',
+        '/dsources',
+        '/dsources/{id}',
+        '/environments',
+        '/environments/{id}',
+        '/health',
+        '/snapshots',
+        '/snapshots/{id}',
+        '/source-configs',
+        '/source-configs/{id}',
+        '/vdbs',
+        '/vdbs/{id}',
+      ]);
+      expect(response.text).not.toMatch(/prettyName|nameField|identityFields/);
+      expect(document.paths['/vdbs'].post.requestBody.content['application/json'].schema.properties.parameters).toEqual(
+        expect.objectContaining({ required: ['mountLocation'] }),
+      );
+    });
+  });
+
+  it('never writes the token to the log', () => {
+    expect(logged.join('\n')).not.toContain(TOKEN);
+  });
+});
+
+describe('engine HTTP server with a failing engine', () => {
+  it('answers an unexpected error with a generic 500 StorageError and logs the details', async () => {
+    // Prepare: a stand-in whose listVdbs fails as a bug would.
+    const logged: unknown[] = [];
+    const failing = {
+      listVdbs: async () => {
+        throw new TypeError('cannot read /secret/internal/path');
+      },
+    } as unknown as Engine;
+    const app = await buildEngineServer({
+      engine: failing,
+      token: TOKEN,
+      log: (...entry) => logged.push(entry),
+    });
+
+    // Act
+    const response = await app.inject({ method: 'GET', url: '/vdbs', headers: { authorization: `Bearer ${TOKEN}` } });
+    await app.close();
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({
+      error: {
+        code: ErrorNames.Storage,
+        message: expect.stringMatching(/^the engine failed unexpectedly \(request /),
+        action: expect.any(String),
+      },
+    });
+    expect(response.body).not.toMatch(/secret|TypeError|stack/);
+    expect(JSON.stringify(logged)).toContain('cannot read /secret/internal/path');
+  });
+});
