@@ -1,0 +1,53 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import { isSnapflowError } from '../../../lib/core/errors';
+
+/** One structured log line about a failed invocation. */
+export type ErrorLogEntry = Record<string, string | undefined>;
+
+export interface SnapflowErrorsOptions {
+  /**
+   * Where to write the log line.
+   * @default one JSON line on stderr
+   */
+  log?: (entry: ErrorLogEntry) => void;
+}
+
+const defaults: Required<SnapflowErrorsOptions> = {
+  log: (entry) => console.error(JSON.stringify(entry)),
+};
+
+/**
+ * Makes a step's failure reach Step Functions intact. Lambda reports only an error's name and message,
+ * and Retry/Catch match on the name, so a {@link SnapflowError} leaves as an error with the same name
+ * whose message also carries the action and the command output, which Lambda would otherwise drop.
+ * Other errors leave unchanged. Each failure is logged as one line with the error's name, message,
+ * field and action; never the event or the environment, which may hold host details and tokens.
+ */
+export function snapflowErrors(opts: SnapflowErrorsOptions = {}): MiddlewareObj {
+  const { log } = { ...defaults, ...opts };
+
+  const snapflowErrorsMiddlewareOnError = (request: Request): void => {
+    const { error } = request;
+    if (error === null) return;
+    log({
+      level: 'error',
+      errorName: error.name,
+      message: error.message,
+      ...(isSnapflowError(error) ? { field: error.field, action: error.action } : {}),
+      requestId: request.context?.awsRequestId,
+    });
+    if (!isSnapflowError(error)) return;
+    const failure = new Error(
+      [
+        error.message,
+        `Action: ${error.action}`,
+        ...(error.output === undefined ? [] : [`Output:\n${error.output}`]),
+      ].join('\n'),
+      { cause: error },
+    );
+    failure.name = error.name;
+    request.error = failure;
+  };
+
+  return { onError: snapflowErrorsMiddlewareOnError };
+}

@@ -1,0 +1,47 @@
+import { operations } from '../../plugins/directory-tree/operations';
+import { ErrorNames, SnapflowError } from '../errors';
+import { mountLocationProblem, normalize, pathsOverlap } from '../paths';
+import { validate } from '../validate';
+import { type LinkInput, linkInputSchema } from '../workflow-inputs';
+import { mustExist } from './must-exist';
+import type { StepPorts } from './step-ports';
+
+const field = 'linkedSource.mountLocation';
+
+/**
+ * First step of the link workflow: checks the request against the plugin's schemas, refuses mount
+ * locations no mount may use, and checks that the source config and the staging environment exist.
+ *
+ * @returns the request with its mount location normalized (`/mnt//x/` becomes `/mnt/x`)
+ * @throws ValidationError naming the field at fault; NotFoundError naming `sourceConfigId` or `stagingEnvironmentId`
+ */
+export async function validateLink(input: unknown, { engine }: Pick<StepPorts, 'engine'>): Promise<LinkInput> {
+  const link = validate<LinkInput>(linkInputSchema, input, 'input');
+  const mountLocation = normalize(link.linkedSource.mountLocation);
+  const problem = mountLocationProblem(link.linkedSource.mountLocation);
+  if (problem !== undefined) {
+    throw new SnapflowError(ErrorNames.Validation, `${field} ${problem}: ${link.linkedSource.mountLocation}`, {
+      field,
+      action:
+        'Give the staging mount a directory of its own outside the system directories, e.g. /mnt/snapflow/<name>.',
+    });
+  }
+  const sourceConfig = await mustExist('sourceConfigId', link.sourceConfigId, () =>
+    engine.getSourceConfig(link.sourceConfigId),
+  );
+  const stagingEnvironment = await mustExist('stagingEnvironmentId', link.stagingEnvironmentId, () =>
+    engine.getEnvironment(link.stagingEnvironmentId),
+  );
+  const parameters = { ...link.linkedSource, mountLocation };
+  // The plugin decides whether the copy stays on the staging host; only then can the mount cover the
+  // source itself, and a copy with --delete into its own source would destroy it.
+  const copy = operations.linked.preSnapshot({ parameters, stagingEnvironment, sourceConfig }, { resync: false });
+  if (copy.parameters.Source?.[0] === sourceConfig.path && pathsOverlap(sourceConfig.path, mountLocation)) {
+    throw new SnapflowError(
+      ErrorNames.Validation,
+      `${field} ${mountLocation} overlaps the source path ${sourceConfig.path} on the same host`,
+      { field, action: 'Choose a staging mount location outside the source tree, and not one that contains it.' },
+    );
+  }
+  return { ...link, linkedSource: parameters };
+}

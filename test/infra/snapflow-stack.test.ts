@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { TransientErrorNames } from '../../lib/core/errors';
+import { buildSnapflowApp } from '../../lib/infra/build-app';
+import { listStates } from '../../lib/local/list-states';
+import { snapflowTemplate, workflowDefinition } from '../support/snapflow-template';
+
+const root = join(__dirname, '..', '..');
+
+describe('SnapflowStack', () => {
+  const { template, resolved } = snapflowTemplate();
+
+  it('has a Standard state machine for each of link, sync and provision', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+
+    const workflows = Object.values(machines).map((machine) => machine.Metadata?.SnapflowWorkflow);
+
+    expect(workflows.sort()).toEqual(['link', 'provision', 'sync']);
+    for (const machine of Object.values(machines)) {
+      expect(machine.Properties.StateMachineType).toBe('STANDARD');
+      expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(machine.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+    }
+  });
+
+  it('gives every function a SnapflowHandler module that exists and the Snapflow defaults', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+
+    expect(Object.keys(functions)).toHaveLength(10);
+    for (const [id, fn] of Object.entries(functions)) {
+      const handler = fn.Metadata?.SnapflowHandler;
+      expect(handler, id).toMatch(/^functions\/[a-z-]+\.ts$/);
+      expect(existsSync(join(root, handler)), handler).toBe(true);
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 30 });
+    }
+  });
+
+  it('binds every function but raise-host-error to the engine through the token secret', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment?.Variables ?? {};
+      const bound = fn.Metadata.SnapflowHandler !== 'functions/raise-host-error.ts';
+      expect(
+        Object.keys(variables)
+          .filter((name) => name.startsWith('ENGINE_'))
+          .sort(),
+        fn.Metadata.SnapflowHandler,
+      ).toEqual(bound ? ['ENGINE_TOKEN_SECRET_ARN', 'ENGINE_URL'] : []);
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { ENGINE_URL: 'http://engine.snapflow.internal:7750' } },
+    });
+  });
+
+  it('scopes ssm:SendCommand to the documents each workflow runs, on instances', () => {
+    const kindOf = new Map(
+      Object.entries(template.findResources('AWS::SSM::Document')).map(([id, doc]) => [
+        id,
+        doc.Metadata.SnapflowDocument,
+      ]),
+    );
+    const sent = (workflow: string) => {
+      const machine = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).find(
+        (candidate) => candidate.Metadata.SnapflowWorkflow === workflow,
+      );
+      const roleId = machine?.Properties.RoleArn['Fn::GetAtt'][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        policy.Properties.Roles.some((role: { Ref?: string }) => role.Ref === roleId),
+      );
+      const resources = policies
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => statement.Action === 'ssm:SendCommand')
+        .flatMap((statement) => statement.Resource)
+        .map((resource) => JSON.stringify(resource));
+      const documents = resources.flatMap((resource) => {
+        const id = /document\/","?\{"Ref":"([^"]+)"/.exec(resource)?.[1];
+        return id === undefined ? [] : [kindOf.get(id)];
+      });
+      const others = resources.filter((resource) => !resource.includes(':document/'));
+      return { documents: documents.sort(), others };
+    };
+
+    expect(sent('sync').documents).toEqual(['copy', 'mount', 'unmount']);
+    expect(sent('provision').documents).toEqual(['check-mount-point', 'mount', 'unmount']);
+    expect(sent('link').documents).toEqual([]);
+    for (const workflow of ['sync', 'provision']) {
+      const { others } = sent(workflow);
+      expect(others.length).toBeGreaterThan(0);
+      for (const arn of others) expect(arn).toMatch(/:(instance|managed-instance)\/\*"/);
+    }
+  });
+
+  it('writes plain JSONPath ASL: no ResultPath "$", no JSONata, Parameters always objects', () => {
+    for (const machine of Object.values(template.findResources('AWS::StepFunctions::StateMachine'))) {
+      const definition = JSON.stringify(machine.Properties.DefinitionString);
+      expect(definition).not.toMatch(/\\"ResultPath\\":\\"\$\\"/);
+      expect(definition).not.toContain('JSONata');
+      expect(definition).not.toContain('{%');
+    }
+    for (const { definition } of Object.values(resolved.workflows)) {
+      for (const [name, state] of listStates(definition)) {
+        expect((state as { ResultPath?: unknown }).ResultPath, name).not.toBe('$');
+        expect((state as { QueryLanguage?: unknown }).QueryLanguage, name).toBeUndefined();
+        const { Parameters } = state as { Parameters?: unknown };
+        if (Parameters !== undefined) expect(typeof Parameters, `${name} Parameters`).toBe('object');
+      }
+    }
+  });
+
+  it('retries every Lambda task on the transient error names and Lambda service errors', () => {
+    for (const [workflow, { definition }] of Object.entries(resolved.workflows)) {
+      for (const [name, state] of listStates(definition)) {
+        if (state.Type !== 'Task' || !/:lambda:/.test(state.Resource)) continue;
+        const retried = (state.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+        expect(retried, `${workflow} ${name}`).toEqual(
+          expect.arrayContaining([...TransientErrorNames, 'Lambda.ServiceException']),
+        );
+      }
+    }
+  });
+
+  it('keeps the engine token in a generated secret', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ ExcludePunctuation: true }),
+    });
+  });
+
+  it('outputs the state machine ARNs', () => {
+    for (const name of ['LinkStateMachineArn', 'SyncStateMachineArn', 'ProvisionStateMachineArn']) {
+      template.hasOutput(name, { Value: { Ref: Match.stringLikeRegexp('StateMachine') } });
+    }
+  });
+
+  // One readable snapshot per workflow, so that a change to the ASL shows up in review.
+  it.each(['link', 'sync', 'provision'] as const)('%s definition matches its snapshot', (workflow) => {
+    expect(workflowDefinition(workflow)).toMatchSnapshot();
+  });
+});
+
+describe('buildSnapflowApp', () => {
+  it('takes the copy timeout from context and refuses one SSM would not run', () => {
+    const documentTimeout = (copyTimeoutSeconds: unknown) => {
+      const { stack } = buildSnapflowApp({
+        bundle: false,
+        validation: false,
+        context: { 'snapflow:copyTimeoutSeconds': copyTimeoutSeconds },
+      });
+      const copy = Object.values(Template.fromStack(stack).findResources('AWS::SSM::Document')).find(
+        (document) => document.Metadata.SnapflowDocument === 'copy',
+      );
+      return copy?.Properties.Content.mainSteps[0].inputs.timeoutSeconds;
+    };
+
+    expect(documentTimeout(7200)).toBe(7200);
+    expect(() => documentTimeout(200_000)).toThrow('copyTimeout must be whole seconds from 1 to 172800');
+    expect(() => documentTimeout('soon')).toThrow(
+      'snapflow:copyTimeoutSeconds must be a whole number of seconds, got "soon"',
+    );
+  });
+
+  it('refuses an engine URL that is not http(s)', () => {
+    expect(() => buildSnapflowApp({ bundle: false, validation: false, engineUrl: 'engine:7750' })).toThrow(
+      'engineUrl must be an http(s) URL',
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { validateLink } from '../../../../lib/core/steps/validate-link';
+import { linkRequest, seedSource } from '../../../support/engine-fixtures';
+import { FakeEngine } from '../../../support/fake-engine';
+
+describe('validateLink', () => {
+  let engine: FakeEngine;
+  let seeded: Awaited<ReturnType<typeof seedSource>>;
+
+  beforeEach(async () => {
+    engine = new FakeEngine();
+    seeded = await seedSource(engine);
+  });
+
+  it('returns the request with its mount location normalized', async () => {
+    const request = linkRequest(seeded, { mountLocation: '/mnt//staging/data/' });
+
+    const result = await validateLink(request, { engine });
+
+    expect(result).toEqual({
+      ...request,
+      linkedSource: { ...request.linkedSource, mountLocation: '/mnt/staging/data' },
+    });
+    expect(engine.methods).toEqual(['getSourceConfig', 'getEnvironment']);
+  });
+
+  it('throws ValidationError naming a missing field', async () => {
+    const { linkedSource, ...request } = linkRequest(seeded);
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'input.linkedSource',
+    });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('throws ValidationError for a mount location with shell metacharacters', async () => {
+    const request = linkRequest(seeded, { mountLocation: '/mnt/$(reboot)' });
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'input.linkedSource.mountLocation',
+    });
+  });
+
+  it('throws ValidationError for a mount location in a system directory', async () => {
+    const request = linkRequest(seeded, { mountLocation: '/etc/snapflow' });
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'linkedSource.mountLocation',
+      message: 'linkedSource.mountLocation is inside the system directory /etc: /etc/snapflow',
+      action: expect.stringContaining('/mnt/snapflow'),
+    });
+  });
+
+  it('refuses a staging mount that overlaps a source on the staging host itself', async () => {
+    const request = linkRequest(seeded, { sourceAddress: 'localhost', mountLocation: '/srv/data/staging' });
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'linkedSource.mountLocation',
+      message: expect.stringContaining('overlaps the source path /srv/data'),
+    });
+  });
+
+  it('accepts the same path when the source is on another host', async () => {
+    const request = linkRequest(seeded, { mountLocation: '/srv/data' });
+
+    await expect(validateLink(request, { engine })).resolves.toEqual(request);
+  });
+
+  it('throws NotFoundError naming sourceConfigId when the source config does not exist', async () => {
+    const request = { ...linkRequest(seeded), sourceConfigId: 'sc-00000000000000ff' };
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      field: 'sourceConfigId',
+      message: 'sourceConfigId sc-00000000000000ff does not exist',
+    });
+  });
+
+  it('throws NotFoundError naming stagingEnvironmentId when the staging host does not exist', async () => {
+    const request = { ...linkRequest(seeded), stagingEnvironmentId: 'env-00000000000000ff' };
+
+    await expect(validateLink(request, { engine })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      field: 'stagingEnvironmentId',
+    });
+  });
+
+  it('lets other engine errors through unchanged', async () => {
+    const outage = new Error('connection refused');
+    engine.failNext('getSourceConfig', outage);
+
+    await expect(validateLink(linkRequest(seeded), { engine })).rejects.toBe(outage);
+  });
+});
