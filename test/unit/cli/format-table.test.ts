@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { formatTable } from '../../../lib/cli/format-table';
+
+describe('formatTable', () => {
+  it('pads columns to their widest cell under a rule', () => {
+    expect(
+      formatTable(
+        ['step', 'result'],
+        [
+          ['link', 'SUCCEEDED'],
+          ['provision vdb-1', 'FAILED'],
+        ],
+      ),
+    ).toBe(
+      [
+        'step             result',
+        '---------------  ---------',
+        'link             SUCCEEDED',
+        'provision vdb-1  FAILED',
+      ].join('\n'),
+    );
+  });
+});
