@@ -40,7 +40,7 @@ interface Check {
 export async function runDemo(options: DemoOptions): Promise<number> {
   const { out } = options;
   const work = await mkdtemp(join(tmpdir(), 'snapflow-demo-'));
-  const local = await startLocalMode({ home: join(work, 'engine'), backend: options.backend });
+  const local = await startLocalMode({ home: work, backend: options.backend });
   out(`Engine: ${local.backend.kind} backend (${local.backend.reason})`);
   out(`Work directory: ${work}`);
   const rows: StepRow[] = [];
@@ -65,6 +65,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     if (options.keep) {
       out(`Kept ${work}: VDBs stay mounted at ${mounts.join(', ')}.`);
+      out(`To clean up: umount ${mounts.join(' ')} && rm -rf ${work}  (the pool's loop device detaches itself)`);
       await local.close({ keepStorage: true });
     } else {
       await local.unmountAll(mounts);
