@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { changeSampleTree, writeSampleTree } from '../adapters/sample-tree';
 import { readTreeManifest } from '../adapters/tree-manifest';
 import { diffTrees, type TreeManifest } from '../core/tree-diff';
+import { parseMountInfo } from '../engine/backends/mount-table';
 import type { LocalWorkflows } from '../local/local-workflows';
 import type { LocalMode } from '../local/start-local-mode';
 import { startLocalMode } from '../local/start-local-mode';
@@ -45,8 +46,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   out(`Work directory: ${work}`);
   const rows: StepRow[] = [];
   const mounts: string[] = [];
+  // Ctrl-C ends the running workflow; the cleanup below still runs.
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once('SIGINT', onSignal);
   try {
-    const checks = await demoScenario(local, work, rows, mounts, out);
+    const checks = await demoScenario(local, work, rows, mounts, out, interrupt.signal);
     out('');
     out(formatTable(['step', 'execution', 'duration', 'result'], rows.map(toCells)));
     out('');
@@ -63,16 +68,42 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     return failed;
   } finally {
+    process.removeListener('SIGINT', onSignal);
     if (options.keep) {
       out(`Kept ${work}: VDBs stay mounted at ${mounts.join(', ')}.`);
       out(`To clean up: umount ${mounts.join(' ')} && rm -rf ${work}  (the pool's loop device detaches itself)`);
       await local.close({ keepStorage: true });
     } else {
-      await local.unmountAll(mounts);
-      await local.close({ keepStorage: false });
-      await rm(work, { recursive: true, force: true });
+      await cleanUp(local, work, out);
     }
   }
+}
+
+/**
+ * Unmounts whatever the demo left mounted below its work directory (VDBs, and a staging mount if a
+ * sync was interrupted), stops the engine and removes its pool, then the directory, but only once
+ * nothing is mounted below it: `rm -r` through a mount would delete the mounted data.
+ */
+async function cleanUp(local: LocalMode, work: string, out: (line: string) => void): Promise<void> {
+  const pool = join(work, 'engine');
+  try {
+    const leftovers = (await mountPointsBelow(work)).filter((path) => path !== pool && !path.startsWith(`${pool}/`));
+    await local.unmountAll(leftovers.sort().reverse());
+  } finally {
+    await local.close({ keepStorage: false });
+  }
+  const stillMounted = await mountPointsBelow(work);
+  if (stillMounted.length > 0) {
+    out(`Left ${work} in place: still mounted below it: ${stillMounted.join(', ')}`);
+    return;
+  }
+  await rm(work, { recursive: true, force: true });
+}
+
+async function mountPointsBelow(directory: string): Promise<string[]> {
+  return parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'))
+    .map((entry) => entry.mountPoint)
+    .filter((path) => path.startsWith(`${directory}/`));
 }
 
 async function demoScenario(
@@ -81,6 +112,7 @@ async function demoScenario(
   rows: StepRow[],
   mounts: string[],
   out: (line: string) => void,
+  signal: AbortSignal,
 ): Promise<Check[]> {
   const source = join(work, 'source');
   const mnt = join(work, 'mnt');
@@ -95,7 +127,7 @@ async function demoScenario(
   const sourceConfig = await local.engine.createSourceConfig({ environmentId, name: 'sample tree', path: source });
 
   const run = async (step: string, workflow: string, input: WorkflowInput) => {
-    const result = await local.workflows.run(workflow, input);
+    const result = await local.workflows.run(workflow, input, { signal });
     const failure = result.error === undefined ? '' : `: ${describeFailure(result.error)}`;
     rows.push({
       step,

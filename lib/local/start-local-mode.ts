@@ -10,6 +10,7 @@ import { buildSnapflowApp } from '../infra/build-app';
 import { HostAgent } from './host-agent';
 import { LocalHostRunner } from './local-host-runner';
 import { LocalWorkflows } from './local-workflows';
+import { localPollWaitMs } from './poll-wait';
 import { type CloudFormationTemplate, resolveTemplate } from './resolve-template';
 
 /** The host id of this machine, as `SendCommand` names it in local mode. */
@@ -47,13 +48,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   const engine = await startEngine({ root: join(options.home, 'engine'), backend: options.backend });
   try {
     const template = synthesizeTemplate();
+    const resolved = resolveTemplate(template);
     const documents = Object.fromEntries(
-      Object.values(resolveTemplate(template).documents).map((document) => [document.name, document]),
+      Object.values(resolved.documents).map((document) => [document.name, document]),
     );
     const hostAgent = new HostAgent({
       documents,
       hosts: { [LOCAL_HOST_ID]: new LocalHostRunner() },
       logDirectory: join(options.home, 'command-logs'),
+      pollWaitMs: localPollWaitMs(resolved),
     });
     const workflows = new LocalWorkflows(template, {
       repoRoot: REPO_ROOT,
