@@ -1,5 +1,4 @@
 import { ErrorNames, isErrorName, SnapflowError } from '../core/errors';
-import type { DSource } from '../core/model';
 import type { EngineApi } from '../core/ports';
 import type { EngineHealth } from '../engine/engine';
 
@@ -13,10 +12,9 @@ export interface EngineClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The engine API over HTTP, plus the engine's health check and dSource listing. */
+/** The engine API over HTTP, plus the engine's health check. */
 export interface EngineClient extends EngineApi {
   health(): Promise<EngineHealth>;
-  listDSources(): Promise<DSource[]>;
 }
 
 /** Statuses a proxy or a restarting engine answer with: worth a retry. */
@@ -63,24 +61,39 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     createEnvironment: (input) => call('POST', '/environments', input),
     getEnvironment: (environmentId) => call('GET', `/environments/${id(environmentId)}`),
     listEnvironments: () => call('GET', '/environments'),
+    deleteEnvironment: (environmentId) => call('DELETE', `/environments/${id(environmentId)}`),
     createSourceConfig: (input) => call('POST', '/source-configs', input),
     getSourceConfig: (sourceConfigId) => call('GET', `/source-configs/${id(sourceConfigId)}`),
+    listSourceConfigs: () => call('GET', '/source-configs'),
     createDSource: (input) => call('POST', '/dsources', input),
     getDSource: (dsourceId) => call('GET', `/dsources/${id(dsourceId)}`),
     listDSources: () => call('GET', '/dsources'),
     deleteDSource: (dsourceId) => call('DELETE', `/dsources/${id(dsourceId)}`),
     exportDataset: (datasetId, input) => call('POST', `/datasets/${id(datasetId)}/export`, input),
+    exportSnapshot: (snapshotId) => call('POST', `/snapshots/${id(snapshotId)}/export`),
     snapshotDataset: (datasetId, input) => call('POST', `/datasets/${id(datasetId)}/snapshots`, input),
     getSnapshot: (snapshotId) => call('GET', `/snapshots/${id(snapshotId)}`),
-    listSnapshots: (filter = {}) =>
-      call('GET', filter.datasetId === undefined ? '/snapshots' : `/snapshots?datasetId=${id(filter.datasetId)}`),
+    listSnapshots: (filter = {}) => call('GET', `/snapshots${query(filter)}`),
     deleteSnapshot: (snapshotId) => call('DELETE', `/snapshots/${id(snapshotId)}`),
     createVdb: (input) => call('POST', '/vdbs', input),
     getVdb: (vdbId) => call('GET', `/vdbs/${id(vdbId)}`),
     listVdbs: () => call('GET', '/vdbs'),
     updateVdb: (vdbId, input) => call('PATCH', `/vdbs/${id(vdbId)}`, input),
     deleteVdb: (vdbId) => call('DELETE', `/vdbs/${id(vdbId)}`),
+    listTimeflows: (filter = {}) => call('GET', `/timeflows${query(filter)}`),
+    getTimeflow: (timeflowId) => call('GET', `/timeflows/${id(timeflowId)}`),
+    createTimeflow: (vdbId, input) => call('POST', `/vdbs/${id(vdbId)}/timeflows`, input),
+    switchTimeflow: (vdbId, timeflowId) => call('POST', `/vdbs/${id(vdbId)}/switch-timeflow`, { timeflowId }),
+    deleteTimeflow: (timeflowId) => call('DELETE', `/timeflows/${id(timeflowId)}`),
+    getSpace: (objectId) => call('GET', `/space/${id(objectId)}`),
+    listDependents: (objectId) => call('GET', `/dependents/${id(objectId)}`),
   };
+}
+
+/** A query string of the filters given (`?datasetId=…`), or nothing when none is. */
+function query(filter: Readonly<Record<string, string | undefined>>): string {
+  const given = Object.entries(filter).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return given.length === 0 ? '' : `?${new URLSearchParams(given).toString()}`;
 }
 
 function unavailable(where: string, error: unknown): SnapflowError {

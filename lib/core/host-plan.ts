@@ -1,7 +1,7 @@
 import type { ExportSpec } from './model';
 
 /** The SSM documents Snapflow runs on hosts, by logical name. */
-export type DocumentKind = 'check-mount-point' | 'mount' | 'unmount' | 'copy';
+export type DocumentKind = 'check-mount-point' | 'mount' | 'unmount' | 'copy' | 'export';
 
 /**
  * A host command to run: which document, on which host, with which parameters (in SSM's shape,

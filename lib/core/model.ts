@@ -11,6 +11,8 @@ export interface Environment {
   id: string;
   name: string;
   hostId: string;
+  /** A directory on the host Snapflow may use for its own mount points (V2P exports). */
+  scratchPath: string;
   createdAt: string;
 }
 
@@ -28,22 +30,72 @@ export interface DSource {
   sourceConfigId: string;
   stagingEnvironmentId: string;
   parameters: LinkedSourceParameters;
+  /** The timeflow syncs copy into and snapshot. */
+  currentTimeflowId: string;
   createdAt: string;
 }
 
-export type VdbStatus = 'PROVISIONING' | 'RUNNING';
+/** PROVISIONING until the first mount and configure succeed; STOPPED while unmounted. */
+export type VdbStatus = 'PROVISIONING' | 'RUNNING' | 'STOPPED';
 
 /** A virtual dataset: a writable clone of a snapshot, mounted on a target host. */
 export interface Vdb {
   id: string;
   name: string;
+  /** The dSource or VDB whose snapshot this VDB was provisioned from; refresh takes its newer snapshots. */
+  parentDatasetId: string;
+  /** The snapshot the current timeflow was cloned from. */
   parentSnapshotId: string;
   environmentId: string;
   parameters: VirtualSourceParameters;
   /** Set by `virtual.configure` once the VDB is mounted. */
   sourceConfig?: SourceConfigDefinition;
   status: VdbStatus;
+  /** Disabled VDBs are unconfigured and unmounted; start and stop refuse them. */
+  enabled: boolean;
+  /** The timeflow that is mounted; refresh and rollback switch to a new one, keeping the old. */
+  currentTimeflowId: string;
   createdAt: string;
+}
+
+export type TimeflowKind = 'link' | 'provision' | 'refresh' | 'rollback';
+
+/**
+ * One line of history of a dataset, with storage of its own: a dSource has one; a VDB gets a new
+ * one from every refresh and rollback, and the earlier ones stay (listed and readable) until deleted.
+ */
+export interface Timeflow {
+  id: string;
+  /** The dSource or VDB it belongs to. */
+  datasetId: string;
+  kind: TimeflowKind;
+  /** The snapshot it was cloned from; absent for a dSource's timeflow. */
+  parentSnapshotId?: string;
+  createdAt: string;
+  /** Where the timeflow's current tree is readable on the engine machine. */
+  path: string;
+}
+
+/** Space a dataset, timeflow or snapshot takes, as far as the backend can tell. */
+export interface Space {
+  id: string;
+  /** Bytes of data referenced. */
+  totalBytes: number;
+  /** Bytes only this object references: what deleting it would free. */
+  exclusiveBytes: number;
+  /** Bytes shared with other snapshots or clones. */
+  sharedBytes: number;
+  /** False when the backend cannot tell shared from exclusive (e.g. `dir` counts everything as exclusive). */
+  exact: boolean;
+}
+
+/** Something that stops an object from being deleted. */
+export interface Dependent {
+  /** `sourceConfig` and `dsource` only block deleting an environment. */
+  kind: 'sourceConfig' | 'dsource' | 'vdb' | 'timeflow' | 'snapshot';
+  id: string;
+  /** Why it depends, e.g. "VDB vdb-… was provisioned from snapshot snap-…". */
+  reason: string;
 }
 
 /** Who or what asked for a snapshot. */
@@ -65,6 +117,8 @@ export interface Snapshot {
   id: string;
   /** The dSource or VDB this snapshot belongs to. */
   datasetId: string;
+  /** The timeflow it was taken of. */
+  timeflowId: string;
   createdAt: string;
   /** What the plugin's post-snapshot operation returned. */
   metadata: SnapshotDefinition;
@@ -78,6 +132,7 @@ export interface Snapshot {
  * bind-mounts `source`, a path on the engine machine.
  */
 export interface ExportSpec {
+  /** The dataset (its current timeflow) or snapshot exported. */
   datasetId: string;
   kind: 'bind';
   source: string;

@@ -1,24 +1,46 @@
 import type {
   LinkedSourceParameters,
   SnapshotDefinition,
+  SourceConfigDefinition,
   VirtualSourceParameters,
 } from '../plugins/directory-tree/schemas';
-import type { DSource, Environment, ExportSpec, Provenance, Snapshot, SourceConfig, Vdb, VdbStatus } from './model';
+import type {
+  Dependent,
+  DSource,
+  Environment,
+  ExportSpec,
+  Provenance,
+  Snapshot,
+  SourceConfig,
+  Space,
+  Timeflow,
+  Vdb,
+  VdbStatus,
+} from './model';
 
 /**
  * The engine's API as the workflow steps see it. The HTTP client in `lib/adapters` implements it;
  * every method fails with a {@link SnapflowError} whose name comes from `ErrorNames`.
+ *
+ * Creates that take an optional `id` are idempotent: the caller may choose the id (it must match
+ * ID_PATTERN with the right prefix), and repeating the call with the same id and the same input
+ * returns the existing record; the same id with different input is a ConflictError.
  */
 export interface EngineApi {
-  createEnvironment(input: { name: string; hostId: string }): Promise<Environment>;
+  /** `scratchPath` defaults to `/var/tmp/snapflow`. */
+  createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment>;
   getEnvironment(id: string): Promise<Environment>;
   listEnvironments(): Promise<Environment[]>;
+  /** Refused with DependentsExistError while source configs, dSources or VDBs use it. */
+  deleteEnvironment(id: string): Promise<void>;
 
   createSourceConfig(input: { environmentId: string; name: string; path: string }): Promise<SourceConfig>;
   getSourceConfig(id: string): Promise<SourceConfig>;
+  listSourceConfigs(): Promise<SourceConfig[]>;
 
-  /** Creates the dSource and its empty storage. */
+  /** Creates the dSource, its first timeflow and that timeflow's empty storage. */
   createDSource(input: {
+    id?: string;
     name: string;
     sourceConfigId: string;
     stagingEnvironmentId: string;
@@ -26,24 +48,28 @@ export interface EngineApi {
   }): Promise<DSource>;
   getDSource(id: string): Promise<DSource>;
   listDSources(): Promise<DSource[]>;
-  /** Refused with DependentsExistError while VDBs use its snapshots. */
+  /** Removes its timeflows, snapshots and storage; refused with DependentsExistError while VDBs use its snapshots. */
   deleteDSource(id: string): Promise<void>;
 
-  /** Makes a dataset (dSource or VDB) reachable by hosts and says how to mount it. */
+  /** Makes a dataset's current timeflow (dSource or VDB id) reachable by hosts and says how to mount it. */
   exportDataset(datasetId: string, input: { readOnly: boolean }): Promise<ExportSpec>;
+  /** Makes a snapshot reachable by hosts, read-only (V2P). */
+  exportSnapshot(snapshotId: string): Promise<ExportSpec>;
 
-  /** Takes a read-only snapshot of a dataset's storage as it is now. */
+  /** Takes a read-only snapshot of a dataset's current timeflow as it is now. */
   snapshotDataset(
     datasetId: string,
     input: { provenance: Provenance; metadata: SnapshotDefinition },
   ): Promise<Snapshot>;
   getSnapshot(id: string): Promise<Snapshot>;
-  listSnapshots(filter?: { datasetId?: string }): Promise<Snapshot[]>;
-  /** Refused with DependentsExistError while VDBs were cloned from it. */
+  /** Oldest first. */
+  listSnapshots(filter?: { datasetId?: string; timeflowId?: string }): Promise<Snapshot[]>;
+  /** Refused with DependentsExistError while VDBs or timeflows were cloned from it. */
   deleteSnapshot(id: string): Promise<void>;
 
-  /** Clones the snapshot into new writable storage and records the VDB as PROVISIONING. */
+  /** Clones the snapshot into a new VDB with its first timeflow, recorded as PROVISIONING and enabled. */
   createVdb(input: {
+    id?: string;
     name: string;
     snapshotId: string;
     environmentId: string;
@@ -51,7 +77,32 @@ export interface EngineApi {
   }): Promise<Vdb>;
   getVdb(id: string): Promise<Vdb>;
   listVdbs(): Promise<Vdb[]>;
-  updateVdb(id: string, input: { status?: VdbStatus; sourceConfig?: Vdb['sourceConfig'] }): Promise<Vdb>;
-  /** Destroys the VDB's storage and record; refused while child VDBs use its snapshots. */
+  updateVdb(
+    id: string,
+    input: { status?: VdbStatus; enabled?: boolean; sourceConfig?: SourceConfigDefinition },
+  ): Promise<Vdb>;
+  /** Destroys the VDB's timeflows, snapshots and storage; refused while child VDBs use its snapshots. */
   deleteVdb(id: string): Promise<void>;
+
+  /** Oldest first. */
+  listTimeflows(filter?: { datasetId?: string }): Promise<Timeflow[]>;
+  getTimeflow(id: string): Promise<Timeflow>;
+  /**
+   * Clones a snapshot into a new timeflow of the VDB and makes it current, returning it with the
+   * timeflow it replaced (which stays). The snapshot must be the VDB's own for `rollback`, and of
+   * the VDB's parent dataset for `refresh`.
+   */
+  createTimeflow(
+    vdbId: string,
+    input: { snapshotId: string; kind: 'refresh' | 'rollback' },
+  ): Promise<{ vdb: Vdb; timeflow: Timeflow; previousTimeflowId: string }>;
+  /** Makes one of the VDB's timeflows current again (undo of createTimeflow, or switching back). */
+  switchTimeflow(vdbId: string, timeflowId: string): Promise<Vdb>;
+  /** Refused for a current timeflow, and with DependentsExistError while VDBs were cloned from its snapshots. */
+  deleteTimeflow(id: string): Promise<void>;
+
+  /** Space of a dataset (all its timeflows), a timeflow or a snapshot. */
+  getSpace(id: string): Promise<Space>;
+  /** What stops the object (environment, dSource, VDB, timeflow or snapshot) from being deleted; empty when nothing does. */
+  listDependents(id: string): Promise<Dependent[]>;
 }

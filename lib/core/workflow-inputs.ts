@@ -4,6 +4,7 @@ import {
   snapshotParametersDefinition,
   virtualSourceDefinition,
 } from '../plugins/directory-tree/schemas';
+import { UNIX_PATH_PATTERN } from './paths';
 
 /** Ids the engine hands out: a short kind prefix and 16 hex digits (`vdb-0123456789abcdef`). */
 export const ID_PATTERN = '^[a-z]{2,4}-[0-9a-f]{16}$';
@@ -27,6 +28,8 @@ export const linkInputSchema = {
   additionalProperties: false,
   required: ['name', 'sourceConfigId', 'stagingEnvironmentId', 'linkedSource'],
   properties: {
+    /** Chosen by the caller (the API answers with it before the workflow runs); the engine makes one otherwise. */
+    dsourceId: id,
     name,
     sourceConfigId: id,
     stagingEnvironmentId: id,
@@ -46,20 +49,108 @@ export const syncInputSchema = {
   },
 } as const;
 
-/** Input of the `provision` workflow: clone a snapshot and mount it on a target host. */
+/**
+ * Input of the `provision` workflow: clone a snapshot and mount it on a target host. Exactly one of
+ * `snapshotId` and `sourceDataId` (a dSource or VDB, whose latest snapshot is taken) is given.
+ */
 export const provisionInputSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'snapshotId', 'environmentId', 'virtualSource'],
+  required: ['name', 'environmentId', 'virtualSource'],
   properties: {
+    vdbId: id,
     name,
     snapshotId: id,
+    sourceDataId: id,
     environmentId: id,
     virtualSource: virtualSourceDefinition,
   },
 } as const;
 
+const vdbOnly = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdbId'],
+  properties: { vdbId: id },
+} as const;
+
+/** Input of `refresh`: re-provision the VDB from its parent's snapshot (default: the parent's latest). */
+export const refreshInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdbId'],
+  properties: { vdbId: id, snapshotId: id },
+} as const;
+
+/** Input of `rollback`: go back to one of the VDB's own snapshots, on a new timeflow. */
+export const rollbackInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdbId', 'snapshotId'],
+  properties: { vdbId: id, snapshotId: id },
+} as const;
+
+/** Input of `snapshot-vdb`. */
+export const snapshotVdbInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdbId', 'trigger'],
+  properties: { vdbId: id, trigger: triggerSchema },
+} as const;
+
+/**
+ * Input of `export` (V2P): copy a snapshot of the VDB (default: its latest) to a physical path on a
+ * host. Exporting again to the same path transfers only what changed.
+ */
+export const exportInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdbId', 'environmentId', 'targetPath'],
+  properties: {
+    vdbId: id,
+    snapshotId: id,
+    environmentId: id,
+    targetPath: { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 },
+  },
+} as const;
+
+/** Inputs of `start-vdb`, `stop-vdb`, `enable-vdb`, `disable-vdb` and `delete-vdb`. */
+export const vdbLifecycleInputSchema = vdbOnly;
+
+/** Input of `delete-dsource`. */
+export const deleteDSourceInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dsourceId'],
+  properties: { dsourceId: id },
+} as const;
+
+/** Every workflow by name (the `SnapflowWorkflow` metadata of its state machine) with its input schema. */
+export const workflowInputSchemas = {
+  link: linkInputSchema,
+  sync: syncInputSchema,
+  provision: provisionInputSchema,
+  refresh: refreshInputSchema,
+  rollback: rollbackInputSchema,
+  'snapshot-vdb': snapshotVdbInputSchema,
+  export: exportInputSchema,
+  'start-vdb': vdbLifecycleInputSchema,
+  'stop-vdb': vdbLifecycleInputSchema,
+  'enable-vdb': vdbLifecycleInputSchema,
+  'disable-vdb': vdbLifecycleInputSchema,
+  'delete-vdb': vdbLifecycleInputSchema,
+  'delete-dsource': deleteDSourceInputSchema,
+} as const;
+
+export type WorkflowName = keyof typeof workflowInputSchemas;
+
 export type Trigger = FromSchema<typeof triggerSchema>;
 export type LinkInput = FromSchema<typeof linkInputSchema>;
 export type SyncInput = FromSchema<typeof syncInputSchema>;
 export type ProvisionInput = FromSchema<typeof provisionInputSchema>;
+export type RefreshInput = FromSchema<typeof refreshInputSchema>;
+export type RollbackInput = FromSchema<typeof rollbackInputSchema>;
+export type SnapshotVdbInput = FromSchema<typeof snapshotVdbInputSchema>;
+export type ExportInput = FromSchema<typeof exportInputSchema>;
+export type VdbLifecycleInput = FromSchema<typeof vdbLifecycleInputSchema>;
+export type DeleteDSourceInput = FromSchema<typeof deleteDSourceInputSchema>;

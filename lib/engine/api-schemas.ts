@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ErrorNames } from '../core/errors';
+import { UNIX_PATH_PATTERN } from '../core/paths';
 import { ID_PATTERN, triggerSchema } from '../core/workflow-inputs';
 import {
   linkedSourceDefinition,
@@ -18,7 +19,19 @@ import {
 /** SSM managed-instance and EC2 instance ids, or `local` for the engine's own machine. */
 export const HOST_ID_PATTERN = '^(local|[a-z]-[0-9a-f]{8,17}|mi-[0-9a-f]{17})$';
 
+/** Where environments let Snapflow make its own mount points unless told otherwise. */
+export const DEFAULT_SCRATCH_PATH = '/var/tmp/snapflow';
+
 const id = { type: 'string', pattern: ID_PATTERN } as const;
+
+/** An id of one kind, as a caller may choose it for an idempotent create: ID_PATTERN with its prefix. */
+function idOfKind<P extends string>(prefix: P) {
+  return {
+    type: 'string',
+    pattern: ID_PATTERN.replace('[a-z]{2,4}', prefix),
+    description: `Chosen by the caller for an idempotent create: ${prefix}- and 16 hex digits; made up by the engine when absent`,
+  } as const;
+}
 const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
@@ -31,12 +44,21 @@ export const idParams = {
   properties: { id },
 } as const;
 
-/** Query of `GET /snapshots`: all snapshots, or those of one dataset. */
+/** Query of `GET /snapshots`: all snapshots, or those of one dataset, of one timeflow, or both. */
 export const listSnapshotsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { datasetId: id, timeflowId: id },
+} as const;
+
+/** Query of `GET /timeflows`: all timeflows, or those of one dataset. */
+export const listTimeflowsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: { datasetId: id },
 } as const;
+
+const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 
 /** Body of `POST /environments`. */
 export const createEnvironmentBody = {
@@ -49,6 +71,11 @@ export const createEnvironmentBody = {
       type: 'string',
       pattern: HOST_ID_PATTERN,
       description: 'SSM managed-instance id of the host, or local for the engine machine',
+    },
+    scratchPath: {
+      ...unixPath,
+      default: DEFAULT_SCRATCH_PATH,
+      description: 'A directory on the host Snapflow may use for its own mount points (V2P exports)',
     },
   },
 } as const;
@@ -70,7 +97,13 @@ export const createDSourceBody = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'sourceConfigId', 'stagingEnvironmentId', 'parameters'],
-  properties: { name, sourceConfigId: id, stagingEnvironmentId: id, parameters: linkedSourceDefinition },
+  properties: {
+    id: idOfKind('ds'),
+    name,
+    sourceConfigId: id,
+    stagingEnvironmentId: id,
+    parameters: linkedSourceDefinition,
+  },
 } as const;
 
 /** Body of `POST /datasets/{id}/export`. */
@@ -109,32 +142,72 @@ export const createVdbBody = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'snapshotId', 'environmentId', 'parameters'],
-  properties: { name, snapshotId: id, environmentId: id, parameters: virtualSourceDefinition },
+  properties: {
+    id: idOfKind('vdb'),
+    name,
+    snapshotId: id,
+    environmentId: id,
+    parameters: virtualSourceDefinition,
+  },
 } as const;
 
-const vdbStatus = { type: 'string', enum: ['PROVISIONING', 'RUNNING'] } as const;
+const vdbStatus = { type: 'string', enum: ['PROVISIONING', 'RUNNING', 'STOPPED'] } as const;
 
 /** Body of `PATCH /vdbs/{id}`: the fields given are replaced. */
 export const updateVdbBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { status: vdbStatus, sourceConfig: sourceConfigDefinition },
+  properties: { status: vdbStatus, enabled: { type: 'boolean' }, sourceConfig: sourceConfigDefinition },
+} as const;
+
+/** Body of `POST /vdbs/{id}/timeflows`: the snapshot to clone into the VDB's new current timeflow. */
+export const createTimeflowBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['snapshotId', 'kind'],
+  properties: {
+    snapshotId: {
+      ...id,
+      description: "For refresh, a snapshot of the VDB's parent dataset; for rollback, one of its own",
+    },
+    kind: { type: 'string', enum: ['refresh', 'rollback'] },
+  },
+} as const;
+
+/** Body of `POST /vdbs/{id}/switch-timeflow`. */
+export const switchTimeflowBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['timeflowId'],
+  properties: { timeflowId: { ...id, description: "One of the VDB's timeflows" } },
 } as const;
 
 /** Request types, derived from the schemas above. */
-export type CreateEnvironmentRequest = FromSchema<typeof createEnvironmentBody>;
+export type CreateEnvironmentRequest = FromSchema<
+  typeof createEnvironmentBody,
+  { keepDefaultedPropertiesOptional: true }
+>;
 export type CreateSourceConfigRequest = FromSchema<typeof createSourceConfigBody>;
 export type ExportDatasetRequest = FromSchema<typeof exportDatasetBody>;
 export type UpdateVdbRequest = FromSchema<typeof updateVdbBody>;
+export type CreateTimeflowRequest = FromSchema<typeof createTimeflowBody>;
+export type SwitchTimeflowRequest = FromSchema<typeof switchTimeflowBody>;
 export type IdParams = FromSchema<typeof idParams>;
 export type ListSnapshotsQuery = FromSchema<typeof listSnapshotsQuery>;
+export type ListTimeflowsQuery = FromSchema<typeof listTimeflowsQuery>;
 
 /** An environment as the API answers it. */
 export const environmentSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'hostId', 'createdAt'],
-  properties: { id, name, hostId: createEnvironmentBody.properties.hostId, createdAt: timestamp },
+  required: ['id', 'name', 'hostId', 'scratchPath', 'createdAt'],
+  properties: {
+    id,
+    name,
+    hostId: createEnvironmentBody.properties.hostId,
+    scratchPath: { ...unixPath, description: createEnvironmentBody.properties.scratchPath.description },
+    createdAt: timestamp,
+  },
 } as const;
 
 /** A source config as the API answers it. */
@@ -149,18 +222,24 @@ export const sourceConfigSchema = {
 export const dsourceSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'sourceConfigId', 'stagingEnvironmentId', 'parameters', 'createdAt'],
-  properties: { ...createDSourceBody.properties, id, createdAt: timestamp },
+  required: ['id', 'name', 'sourceConfigId', 'stagingEnvironmentId', 'parameters', 'currentTimeflowId', 'createdAt'],
+  properties: {
+    ...createDSourceBody.properties,
+    id,
+    currentTimeflowId: { ...id, description: 'The timeflow syncs copy into and snapshot' },
+    createdAt: timestamp,
+  },
 } as const;
 
 /** A snapshot as the API answers it. */
 export const snapshotSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'datasetId', 'createdAt', 'metadata', 'provenance', 'path'],
+  required: ['id', 'datasetId', 'timeflowId', 'createdAt', 'metadata', 'provenance', 'path'],
   properties: {
     id,
     datasetId: { ...id, description: 'The dSource or VDB the snapshot belongs to' },
+    timeflowId: { ...id, description: 'The timeflow it was taken of' },
     createdAt: timestamp,
     metadata: snapshotDefinition,
     provenance: provenanceSchema,
@@ -172,26 +251,95 @@ export const snapshotSchema = {
 export const vdbSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'parentSnapshotId', 'environmentId', 'parameters', 'status', 'createdAt'],
+  required: [
+    'id',
+    'name',
+    'parentDatasetId',
+    'parentSnapshotId',
+    'environmentId',
+    'parameters',
+    'status',
+    'enabled',
+    'currentTimeflowId',
+    'createdAt',
+  ],
   properties: {
     id,
     name,
-    parentSnapshotId: id,
+    parentDatasetId: { ...id, description: 'The dSource or VDB whose snapshot the VDB was provisioned from' },
+    parentSnapshotId: { ...id, description: 'The snapshot the current timeflow was cloned from' },
     environmentId: id,
     parameters: virtualSourceDefinition,
     sourceConfig: sourceConfigDefinition,
     status: vdbStatus,
+    enabled: { type: 'boolean' },
+    currentTimeflowId: { ...id, description: 'The timeflow that is mounted' },
     createdAt: timestamp,
   },
 } as const;
 
-/** How a host mounts a dataset, as `POST /datasets/{id}/export` answers it. */
+/** A timeflow as the API answers it. */
+export const timeflowSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'datasetId', 'kind', 'createdAt', 'path'],
+  properties: {
+    id,
+    datasetId: { ...id, description: 'The dSource or VDB the timeflow belongs to' },
+    kind: { type: 'string', enum: ['link', 'provision', 'refresh', 'rollback'] },
+    parentSnapshotId: { ...id, description: "The snapshot it was cloned from; absent for a dSource's timeflow" },
+    createdAt: timestamp,
+    path: { type: 'string', description: "Where the timeflow's current tree is readable on the engine machine" },
+  },
+} as const;
+
+/** What `POST /vdbs/{id}/timeflows` answers. */
+export const createTimeflowResultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['vdb', 'timeflow', 'previousTimeflowId'],
+  properties: {
+    vdb: vdbSchema,
+    timeflow: timeflowSchema,
+    previousTimeflowId: { ...id, description: 'The timeflow that was current before; it stays' },
+  },
+} as const;
+
+const bytes = { type: 'integer', minimum: 0 } as const;
+
+/** Space a dataset, timeflow or snapshot takes, as `GET /space/{id}` answers it. */
+export const spaceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'totalBytes', 'exclusiveBytes', 'sharedBytes', 'exact'],
+  properties: {
+    id,
+    totalBytes: { ...bytes, description: 'Bytes of data referenced' },
+    exclusiveBytes: { ...bytes, description: 'Bytes only this object references: what deleting it would free' },
+    sharedBytes: { ...bytes, description: 'Bytes shared with other snapshots or clones' },
+    exact: { type: 'boolean', description: 'False when the backend counts everything as exclusive (dir)' },
+  },
+} as const;
+
+/** Something that stops an object from being deleted, as `GET /dependents/{id}` answers it. */
+export const dependentSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'id', 'reason'],
+  properties: {
+    kind: { type: 'string', enum: ['sourceConfig', 'dsource', 'vdb', 'timeflow', 'snapshot'] },
+    id,
+    reason: { type: 'string' },
+  },
+} as const;
+
+/** How a host mounts a dataset or snapshot, as the export routes answer it. */
 export const exportSpecSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['datasetId', 'kind', 'source', 'readOnly'],
   properties: {
-    datasetId: id,
+    datasetId: { ...id, description: 'The dataset (its current timeflow) or the snapshot exported' },
     kind: { type: 'string', enum: ['bind'] },
     source: { type: 'string', description: 'Path on the engine machine for the host to bind-mount' },
     readOnly: { type: 'boolean' },

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../core/errors';
 import type {
+  Dependent,
   DSource,
   Environment,
   ExportSpec,
   Provenance,
   Snapshot,
   SourceConfig,
+  Space,
+  Timeflow,
+  TimeflowKind,
   Vdb,
   VdbStatus,
 } from '../core/model';
@@ -21,18 +26,23 @@ import type {
 import {
   type CreateEnvironmentRequest,
   type CreateSourceConfigRequest,
+  type CreateTimeflowRequest,
   createDSourceBody,
   createEnvironmentBody,
   createSourceConfigBody,
+  createTimeflowBody,
   createVdbBody,
+  DEFAULT_SCRATCH_PATH,
   type ExportDatasetRequest,
   exportDatasetBody,
+  type SwitchTimeflowRequest,
   snapshotDatasetBody,
+  switchTimeflowBody,
   type UpdateVdbRequest,
   updateVdbBody,
 } from './api-schemas';
-import type { StorageBackend, StorageBackendKind } from './backends/storage-backend';
-import type { EngineDocument, MetadataStore } from './metadata-store';
+import type { StorageBackend, StorageBackendKind, StorageTree } from './backends/storage-backend';
+import type { EngineDocument, MetadataStore, PendingMigration, TimeflowRecord } from './metadata-store';
 import { validateRequest } from './validate-request';
 
 /** Something the engine's metadata and its storage disagree on. */
@@ -57,7 +67,9 @@ export interface EngineHealth {
 
 /** What {@link Engine.reconcile} did at start-up. */
 export interface ReconcileReport {
-  removedDatasets: string[];
+  /** Present when the metadata was of an older version and has been migrated (storage renamed first). */
+  migrated?: PendingMigration;
+  removedTimeflows: string[];
   removedSnapshots: string[];
   inconsistencies: EngineInconsistency[];
 }
@@ -83,15 +95,34 @@ const ID_PREFIXES = {
   environment: 'env',
   sourceConfig: 'sc',
   dsource: 'ds',
+  timeflow: 'tf',
   snapshot: 'snap',
   vdb: 'vdb',
 } as const;
 
+/** How each timeflow kind reads in a dependent's reason: "VDB … was refreshed from snapshot …". */
+const CLONED_AS: Readonly<Record<TimeflowKind, string>> = {
+  link: 'linked',
+  provision: 'provisioned',
+  refresh: 'refreshed',
+  rollback: 'rolled back',
+};
+
+/** Any record listDependents and getSpace accept, found by id. */
+type Target =
+  | { kind: 'environment'; record: Environment }
+  | { kind: 'dataset'; record: DSource | Vdb; label: DatasetLabel }
+  | { kind: 'timeflow'; record: TimeflowRecord }
+  | { kind: 'snapshot'; record: Snapshot };
+
+type DatasetLabel = 'dSource' | 'VDB';
+
 /**
- * The engine: the system of record for environments, source configs, dSources, snapshots and VDBs,
- * over a storage backend and a metadata store. Mutations run one at a time. Creating makes storage
- * first and records it second; deleting unrecords first and removes storage second. A crash between
- * the two leaves only storage no record refers to, which {@link reconcile} removes at the next start.
+ * The engine: the system of record for environments, source configs, dSources, VDBs, their timeflows
+ * and snapshots, over a storage backend and a metadata store. Storage belongs to timeflows (a
+ * dataset's current tree) and snapshots. Mutations run one at a time. Creating makes storage first and
+ * records it second; deleting unrecords first and removes storage second. A crash between the two
+ * leaves only storage no record refers to, which {@link reconcile} removes at the next start.
  */
 export class Engine implements EngineApi {
   private readonly backend: StorageBackend;
@@ -112,20 +143,21 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Brings storage in line with the metadata: removes storage no record refers to (left by a crash)
-   * and reports records whose storage is missing, which it keeps.
+   * Brings storage in line with the metadata: finishes a migration of older metadata (renaming storage,
+   * then writing the new document), removes storage no record refers to (left by a crash) and reports
+   * records whose storage is missing, which it keeps.
    *
    * @throws StorageError when there is no metadata file but the pool holds data: the data would
-   *   otherwise all be removed as unreferenced
+   *   otherwise all be removed as unreferenced; or when a migration finds storage under both names
    */
   async reconcile(): Promise<ReconcileReport> {
     return this.mutex.run(async () => {
-      const listing = await this.backend.list();
       if (this.store.isNew) {
+        const listing = await this.backend.list();
         if (listing.datasets.length + listing.snapshots.length > 0)
           throw new SnapflowError(
             ErrorNames.Storage,
-            `the storage pool at ${this.backend.root} holds ${listing.datasets.length} datasets and ` +
+            `the storage pool at ${this.backend.root} holds ${listing.datasets.length} timeflows and ` +
               `${listing.snapshots.length} snapshots, but there is no metadata file at ${this.store.path}`,
             {
               action:
@@ -136,20 +168,23 @@ export class Engine implements EngineApi {
         // Written now, so that from here on a missing file always means a damaged root.
         await this.store.write(this.store.document);
       }
+      const migrated = this.store.pendingMigration;
+      if (migrated !== undefined) await this.migrate(migrated);
+      const listing = await this.backend.list();
       const doc = this.store.document;
-      const datasetIds = new Set([...doc.dsources, ...doc.vdbs].map((record) => record.id));
+      const timeflowIds = new Set(doc.timeflows.map((record) => record.id));
       const snapshotIds = new Set(doc.snapshots.map((record) => record.id));
-      const removedDatasets: string[] = [];
+      const removedTimeflows: string[] = [];
       const removedSnapshots: string[] = [];
-      for (const id of listing.datasets.filter((id) => !datasetIds.has(id))) {
-        if (await this.removeOrphan('dataset', id, () => this.backend.deleteDataset(id))) removedDatasets.push(id);
+      for (const id of listing.datasets.filter((id) => !timeflowIds.has(id))) {
+        if (await this.removeOrphan('timeflow', id, () => this.backend.deleteDataset(id))) removedTimeflows.push(id);
       }
       for (const id of listing.snapshots.filter((id) => !snapshotIds.has(id))) {
         if (await this.removeOrphan('snapshot', id, () => this.backend.deleteSnapshot(id))) removedSnapshots.push(id);
       }
       const inconsistencies = await this.findInconsistencies();
       for (const problem of inconsistencies) this.log('warn', problem.message, { ...problem });
-      return { removedDatasets, removedSnapshots, inconsistencies };
+      return { ...(migrated === undefined ? {} : { migrated }), removedTimeflows, removedSnapshots, inconsistencies };
     });
   }
 
@@ -168,13 +203,14 @@ export class Engine implements EngineApi {
     await this.mutex.run(async () => undefined);
   }
 
-  async createEnvironment(input: { name: string; hostId: string }): Promise<Environment> {
+  async createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment> {
     const request = validateRequest<CreateEnvironmentRequest>(createEnvironmentBody, input);
     return this.mutex.run(async () => {
       const environment: Environment = {
         id: newId(ID_PREFIXES.environment),
         name: request.name,
         hostId: request.hostId,
+        scratchPath: request.scratchPath ?? DEFAULT_SCRATCH_PATH,
         createdAt: this.timestamp(),
       };
       await this.commit((doc) => ({ ...doc, environments: [...doc.environments, environment] }));
@@ -188,6 +224,14 @@ export class Engine implements EngineApi {
 
   async listEnvironments(): Promise<Environment[]> {
     return copy(this.store.document.environments);
+  }
+
+  async deleteEnvironment(id: string): Promise<void> {
+    return this.mutex.run(async () => {
+      const environment = this.environment(id);
+      this.refuseDependents('environment', id, this.dependents({ kind: 'environment', record: environment }));
+      await this.commit((doc) => ({ ...doc, environments: doc.environments.filter((record) => record.id !== id) }));
+    });
   }
 
   async createSourceConfig(input: { environmentId: string; name: string; path: string }): Promise<SourceConfig> {
@@ -210,7 +254,12 @@ export class Engine implements EngineApi {
     return copy(this.sourceConfig(id));
   }
 
+  async listSourceConfigs(): Promise<SourceConfig[]> {
+    return copy(this.store.document.sourceConfigs);
+  }
+
   async createDSource(input: {
+    id?: string;
     name: string;
     sourceConfigId: string;
     stagingEnvironmentId: string;
@@ -220,24 +269,39 @@ export class Engine implements EngineApi {
     const field = 'linkedSource.mountLocation';
     checkMountLocation(request.parameters.mountLocation, field);
     return this.mutex.run(async () => {
+      const { id: chosenId, ...wanted } = request;
+      const existing = this.replayed(this.store.document.dsources, chosenId, 'dSource', (dsource) =>
+        isDeepStrictEqual(wanted, {
+          name: dsource.name,
+          sourceConfigId: dsource.sourceConfigId,
+          stagingEnvironmentId: dsource.stagingEnvironmentId,
+          parameters: dsource.parameters,
+        }),
+      );
+      if (existing !== undefined) return copy(existing);
       this.sourceConfig(request.sourceConfigId, 'sourceConfigId');
       const staging = this.environment(request.stagingEnvironmentId, 'stagingEnvironmentId');
       this.checkMountFree(staging, request.parameters.mountLocation, field);
+      const createdAt = this.timestamp();
       const dsource: DSource = {
-        id: newId(ID_PREFIXES.dsource),
+        id: chosenId ?? newId(ID_PREFIXES.dsource),
         name: request.name,
         sourceConfigId: request.sourceConfigId,
         stagingEnvironmentId: request.stagingEnvironmentId,
         parameters: request.parameters,
-        createdAt: this.timestamp(),
+        currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        createdAt,
+      };
+      const timeflow: TimeflowRecord = {
+        id: dsource.currentTimeflowId,
+        datasetId: dsource.id,
+        kind: 'link',
+        createdAt,
       };
       await this.createStorage(
-        dsource.id,
-        () => this.backend.createDataset(dsource.id),
-        (doc) => ({
-          ...doc,
-          dsources: [...doc.dsources, dsource],
-        }),
+        timeflow.id,
+        () => this.backend.createDataset(timeflow.id),
+        (doc) => ({ ...doc, dsources: [...doc.dsources, dsource], timeflows: [...doc.timeflows, timeflow] }),
       );
       return copy(dsource);
     });
@@ -247,32 +311,27 @@ export class Engine implements EngineApi {
     return copy(this.dsource(id));
   }
 
-  /** Every dSource, oldest first. Not (yet) part of EngineApi in lib/core/ports.ts. */
   async listDSources(): Promise<DSource[]> {
     return copy(this.store.document.dsources);
   }
 
   async deleteDSource(id: string): Promise<void> {
     return this.mutex.run(async () => {
-      this.dsource(id);
-      await this.deleteDataset(id, 'dSource');
+      await this.deleteDataset(this.dsource(id), 'dSource');
     });
   }
 
   async exportDataset(datasetId: string, input: { readOnly: boolean }): Promise<ExportSpec> {
     const request = validateRequest<ExportDatasetRequest>(exportDatasetBody, input);
-    this.dataset(datasetId);
-    const source = this.backend.datasetPath(datasetId);
-    // Caught here rather than as a puzzling mount failure on the host.
-    if (!(await this.backend.list()).datasets.includes(datasetId))
-      throw new SnapflowError(
-        ErrorNames.Storage,
-        `dataset ${datasetId} is recorded but its storage at ${source} is missing`,
-        {
-          action: 'See GET /health for what is missing; restore it or delete the record.',
-        },
-      );
+    const dataset = this.dataset(datasetId);
+    const source = await this.existingStorage('dataset', dataset.currentTimeflowId, 'timeflow');
     return { datasetId, kind: 'bind', source, readOnly: request.readOnly };
+  }
+
+  async exportSnapshot(snapshotId: string): Promise<ExportSpec> {
+    this.snapshot(snapshotId);
+    const source = await this.existingStorage('snapshot', snapshotId, 'snapshot');
+    return { datasetId: snapshotId, kind: 'bind', source, readOnly: true };
   }
 
   async snapshotDataset(
@@ -281,11 +340,12 @@ export class Engine implements EngineApi {
   ): Promise<Snapshot> {
     const request = validateRequest<typeof input>(snapshotDatasetBody, input);
     return this.mutex.run(async () => {
-      this.dataset(datasetId);
+      const { currentTimeflowId } = this.dataset(datasetId);
       const id = newId(ID_PREFIXES.snapshot);
       const snapshot: Snapshot = {
         id,
         datasetId,
+        timeflowId: currentTimeflowId,
         createdAt: this.timestamp(),
         metadata: request.metadata,
         provenance: request.provenance,
@@ -293,11 +353,8 @@ export class Engine implements EngineApi {
       };
       await this.createStorage(
         id,
-        () => this.backend.snapshot(datasetId, id),
-        (doc) => ({
-          ...doc,
-          snapshots: [...doc.snapshots, snapshot],
-        }),
+        () => this.backend.snapshot(currentTimeflowId, id),
+        (doc) => ({ ...doc, snapshots: [...doc.snapshots, snapshot] }),
       );
       return copy(snapshot);
     });
@@ -307,30 +364,26 @@ export class Engine implements EngineApi {
     return this.withPath(this.snapshot(id));
   }
 
-  async listSnapshots(filter: { datasetId?: string } = {}): Promise<Snapshot[]> {
-    const { datasetId } = filter;
+  async listSnapshots(filter: { datasetId?: string; timeflowId?: string } = {}): Promise<Snapshot[]> {
+    const { datasetId, timeflowId } = filter;
     if (datasetId !== undefined) this.dataset(datasetId);
+    if (timeflowId !== undefined) this.timeflow(timeflowId, 'timeflowId');
     return this.store.document.snapshots
       .filter((snapshot) => datasetId === undefined || snapshot.datasetId === datasetId)
+      .filter((snapshot) => timeflowId === undefined || snapshot.timeflowId === timeflowId)
       .map((snapshot) => this.withPath(snapshot));
   }
 
   async deleteSnapshot(id: string): Promise<void> {
     return this.mutex.run(async () => {
-      this.snapshot(id);
-      const clones = this.store.document.vdbs.filter((vdb) => vdb.parentSnapshotId === id).map((vdb) => vdb.id);
-      if (clones.length > 0)
-        throw new SnapflowError(
-          ErrorNames.DependentsExist,
-          `snapshot ${id} cannot be deleted: VDBs ${clones.join(', ')} were cloned from it`,
-          { action: 'Delete those VDBs first (DELETE /vdbs/{id}), then the snapshot.' },
-        );
+      this.refuseDependents('snapshot', id, this.dependents({ kind: 'snapshot', record: this.snapshot(id) }));
       await this.commit((doc) => ({ ...doc, snapshots: doc.snapshots.filter((snapshot) => snapshot.id !== id) }));
       await this.removeStorage('snapshot', id);
     });
   }
 
   async createVdb(input: {
+    id?: string;
     name: string;
     snapshotId: string;
     environmentId: string;
@@ -340,30 +393,43 @@ export class Engine implements EngineApi {
     const field = 'virtualSource.mountLocation';
     checkMountLocation(request.parameters.mountLocation, field);
     return this.mutex.run(async () => {
-      const parent = this.store.document.snapshots.find((snapshot) => snapshot.id === request.snapshotId);
-      if (parent === undefined)
-        throw new SnapflowError(ErrorNames.NotFound, `snapshot ${request.snapshotId} does not exist`, {
-          action: 'List snapshots with GET /snapshots and pass one of their ids as snapshotId.',
-          field: 'snapshotId',
-        });
+      const { id: chosenId, ...wanted } = request;
+      const existing = this.replayed(this.store.document.vdbs, chosenId, 'VDB', (vdb) =>
+        isDeepStrictEqual(wanted, {
+          name: vdb.name,
+          snapshotId: this.provisionedFrom(vdb),
+          environmentId: vdb.environmentId,
+          parameters: vdb.parameters,
+        }),
+      );
+      if (existing !== undefined) return copy(existing);
+      const parent = this.snapshot(request.snapshotId, 'snapshotId');
       const environment = this.environment(request.environmentId, 'environmentId');
       this.checkMountFree(environment, request.parameters.mountLocation, field);
+      const createdAt = this.timestamp();
       const vdb: Vdb = {
-        id: newId(ID_PREFIXES.vdb),
+        id: chosenId ?? newId(ID_PREFIXES.vdb),
         name: request.name,
+        parentDatasetId: parent.datasetId,
         parentSnapshotId: parent.id,
         environmentId: environment.id,
         parameters: request.parameters,
         status: 'PROVISIONING',
-        createdAt: this.timestamp(),
+        enabled: true,
+        currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        createdAt,
+      };
+      const timeflow: TimeflowRecord = {
+        id: vdb.currentTimeflowId,
+        datasetId: vdb.id,
+        kind: 'provision',
+        parentSnapshotId: parent.id,
+        createdAt,
       };
       await this.createStorage(
-        vdb.id,
-        () => this.backend.clone(parent.id, vdb.id),
-        (doc) => ({
-          ...doc,
-          vdbs: [...doc.vdbs, vdb],
-        }),
+        timeflow.id,
+        () => this.backend.clone(parent.id, timeflow.id),
+        (doc) => ({ ...doc, vdbs: [...doc.vdbs, vdb], timeflows: [...doc.timeflows, timeflow] }),
       );
       return copy(vdb);
     });
@@ -377,11 +443,15 @@ export class Engine implements EngineApi {
     return copy(this.store.document.vdbs);
   }
 
-  async updateVdb(id: string, input: { status?: VdbStatus; sourceConfig?: SourceConfigDefinition }): Promise<Vdb> {
+  async updateVdb(
+    id: string,
+    input: { status?: VdbStatus; enabled?: boolean; sourceConfig?: SourceConfigDefinition },
+  ): Promise<Vdb> {
     const request = validateRequest<UpdateVdbRequest>(updateVdbBody, input);
     return this.mutex.run(async () => {
       const updated: Vdb = { ...this.vdb(id) };
       if (request.status !== undefined) updated.status = request.status;
+      if (request.enabled !== undefined) updated.enabled = request.enabled;
       if (request.sourceConfig !== undefined) updated.sourceConfig = request.sourceConfig;
       await this.commit((doc) => ({ ...doc, vdbs: doc.vdbs.map((vdb) => (vdb.id === id ? updated : vdb)) }));
       return copy(updated);
@@ -390,30 +460,320 @@ export class Engine implements EngineApi {
 
   async deleteVdb(id: string): Promise<void> {
     return this.mutex.run(async () => {
-      this.vdb(id);
-      await this.deleteDataset(id, 'VDB');
+      await this.deleteDataset(this.vdb(id), 'VDB');
     });
   }
 
-  /** Deletes a dSource or VDB with its snapshots, unless VDBs were cloned from those snapshots. */
-  private async deleteDataset(id: string, label: 'dSource' | 'VDB'): Promise<void> {
-    const doc = this.store.document;
-    const own = new Set(doc.snapshots.filter((snapshot) => snapshot.datasetId === id).map((snapshot) => snapshot.id));
-    const children = doc.vdbs.filter((vdb) => own.has(vdb.parentSnapshotId)).map((vdb) => vdb.id);
-    if (children.length > 0)
-      throw new SnapflowError(
-        ErrorNames.DependentsExist,
-        `${label} ${id} cannot be deleted: VDBs ${children.join(', ')} were cloned from its snapshots`,
-        { action: 'Delete those VDBs first (DELETE /vdbs/{id}), then retry.' },
+  async listTimeflows(filter: { datasetId?: string } = {}): Promise<Timeflow[]> {
+    const { datasetId } = filter;
+    if (datasetId !== undefined) this.dataset(datasetId);
+    return this.store.document.timeflows
+      .filter((timeflow) => datasetId === undefined || timeflow.datasetId === datasetId)
+      .map((timeflow) => this.withTimeflowPath(timeflow));
+  }
+
+  async getTimeflow(id: string): Promise<Timeflow> {
+    return this.withTimeflowPath(this.timeflow(id));
+  }
+
+  async createTimeflow(
+    vdbId: string,
+    input: { snapshotId: string; kind: 'refresh' | 'rollback' },
+  ): Promise<{ vdb: Vdb; timeflow: Timeflow; previousTimeflowId: string }> {
+    const request = validateRequest<CreateTimeflowRequest>(createTimeflowBody, input);
+    return this.mutex.run(async () => {
+      const vdb = this.vdb(vdbId);
+      const snapshot = this.snapshot(request.snapshotId, 'snapshotId');
+      checkTimeflowSource(vdb, snapshot, request.kind);
+      const timeflow: TimeflowRecord = {
+        id: newId(ID_PREFIXES.timeflow),
+        datasetId: vdb.id,
+        kind: request.kind,
+        parentSnapshotId: snapshot.id,
+        createdAt: this.timestamp(),
+      };
+      const updated: Vdb = { ...vdb, currentTimeflowId: timeflow.id, parentSnapshotId: snapshot.id };
+      await this.createStorage(
+        timeflow.id,
+        () => this.backend.clone(snapshot.id, timeflow.id),
+        (doc) => ({
+          ...doc,
+          timeflows: [...doc.timeflows, timeflow],
+          vdbs: doc.vdbs.map((record) => (record.id === vdb.id ? updated : record)),
+        }),
       );
+      return {
+        vdb: copy(updated),
+        timeflow: this.withTimeflowPath(timeflow),
+        previousTimeflowId: vdb.currentTimeflowId,
+      };
+    });
+  }
+
+  async switchTimeflow(vdbId: string, timeflowId: string): Promise<Vdb> {
+    validateRequest<SwitchTimeflowRequest>(switchTimeflowBody, { timeflowId });
+    return this.mutex.run(async () => {
+      const vdb = this.vdb(vdbId);
+      const timeflow = this.timeflow(timeflowId, 'timeflowId');
+      if (timeflow.datasetId !== vdb.id)
+        throw new SnapflowError(
+          ErrorNames.Validation,
+          `timeflowId ${timeflowId} is a timeflow of ${timeflow.datasetId}, not of VDB ${vdb.id}`,
+          { action: `Give one of the VDB's own timeflows (GET /timeflows?datasetId=${vdb.id}).`, field: 'timeflowId' },
+        );
+      // Caught here rather than as a puzzling mount failure once the VDB is started on it.
+      await this.existingStorage('dataset', timeflow.id, 'timeflow');
+      const updated: Vdb = {
+        ...vdb,
+        currentTimeflowId: timeflow.id,
+        ...(timeflow.parentSnapshotId === undefined ? {} : { parentSnapshotId: timeflow.parentSnapshotId }),
+      };
+      await this.commit((doc) => ({
+        ...doc,
+        vdbs: doc.vdbs.map((record) => (record.id === vdb.id ? updated : record)),
+      }));
+      return copy(updated);
+    });
+  }
+
+  async deleteTimeflow(id: string): Promise<void> {
+    return this.mutex.run(async () => {
+      const timeflow = this.timeflow(id);
+      const owner = this.findDataset(timeflow.datasetId);
+      if (owner?.record.currentTimeflowId === id)
+        throw new SnapflowError(
+          ErrorNames.Conflict,
+          `timeflow ${id} is the current timeflow of ${owner.label} ${owner.record.id}`,
+          {
+            action:
+              owner.label === 'VDB'
+                ? `Switch the VDB to another timeflow first (POST /vdbs/${owner.record.id}/switch-timeflow), ` +
+                  `or delete the VDB with all its timeflows (DELETE /vdbs/${owner.record.id}).`
+                : `A dSource's timeflow goes with the dSource: delete it (DELETE /dsources/${owner.record.id}).`,
+          },
+        );
+      this.refuseDependents('timeflow', id, this.dependents({ kind: 'timeflow', record: timeflow }));
+      const own = this.store.document.snapshots.filter((snapshot) => snapshot.timeflowId === id).map((s) => s.id);
+      await this.commit((doc) => ({
+        ...doc,
+        timeflows: doc.timeflows.filter((record) => record.id !== id),
+        snapshots: doc.snapshots.filter((snapshot) => snapshot.timeflowId !== id),
+      }));
+      for (const snapshotId of own) await this.removeStorage('snapshot', snapshotId);
+      await this.removeStorage('dataset', id);
+    });
+  }
+
+  /**
+   * Space of a snapshot, of a timeflow with its snapshots (what deleting it removes), or of a dataset
+   * with all its timeflows and snapshots: the backend's figures summed over those trees. Data a
+   * snapshot shares with its own timeflow therefore counts in each tree's total, as shared.
+   */
+  async getSpace(id: string): Promise<Space> {
+    const target = this.target(id, 'no dataset, timeflow or snapshot');
+    const doc = this.store.document;
+    let trees: StorageTree[];
+    if (target.kind === 'snapshot') trees = [{ kind: 'snapshot', id }];
+    else if (target.kind === 'timeflow')
+      trees = [
+        { kind: 'dataset', id },
+        ...doc.snapshots.filter((snapshot) => snapshot.timeflowId === id).map(snapshotTree),
+      ];
+    else if (target.kind === 'dataset')
+      trees = [
+        ...doc.timeflows
+          .filter((timeflow) => timeflow.datasetId === id)
+          .map((timeflow): StorageTree => ({ kind: 'dataset', id: timeflow.id })),
+        ...doc.snapshots.filter((snapshot) => snapshot.datasetId === id).map(snapshotTree),
+      ];
+    else
+      throw new SnapflowError(ErrorNames.Validation, `environment ${id} holds no storage`, {
+        action: 'Give the id of a dSource, VDB, timeflow or snapshot.',
+        field: 'id',
+      });
+    const usage = await this.backend.treeUsage(trees).catch((error: unknown) => {
+      throw missingStorage(error, id);
+    });
+    return {
+      id,
+      totalBytes: usage.totalBytes,
+      exclusiveBytes: usage.exclusiveBytes,
+      sharedBytes: usage.sharedBytes,
+      exact: usage.exact,
+    };
+  }
+
+  async listDependents(id: string): Promise<Dependent[]> {
+    const target = this.target(id, 'no environment, dSource, VDB, timeflow or snapshot');
+    const current = target.kind === 'timeflow' ? this.currentOf(target.record) : undefined;
+    return [...(current === undefined ? [] : [current]), ...this.dependents(target)];
+  }
+
+  /**
+   * What stops deleting `target`, besides a timeflow being current: the one source of both
+   * DependentsExistError messages and {@link listDependents}, so refusal and listing always agree.
+   * Clones are the blockers: timeflows (of other datasets, for a dataset) cloned from the target's
+   * snapshots. A clone that is its VDB's current timeflow is reported as the VDB, since only deleting
+   * the VDB (or switching it away) frees it.
+   */
+  private dependents(target: Target): Dependent[] {
+    const doc = this.store.document;
+    if (target.kind === 'environment') {
+      const id = target.record.id;
+      return [
+        ...doc.sourceConfigs
+          .filter((sourceConfig) => sourceConfig.environmentId === id)
+          .map(
+            (sourceConfig): Dependent => ({
+              kind: 'sourceConfig',
+              id: sourceConfig.id,
+              reason: `source config ${sourceConfig.id} (${sourceConfig.path}) is on environment ${id}`,
+            }),
+          ),
+        ...doc.dsources
+          .filter((dsource) => dsource.stagingEnvironmentId === id)
+          .map(
+            (dsource): Dependent => ({
+              kind: 'dsource',
+              id: dsource.id,
+              reason: `dSource ${dsource.id} stages on environment ${id}`,
+            }),
+          ),
+        ...doc.vdbs
+          .filter((vdb) => vdb.environmentId === id)
+          .map((vdb): Dependent => ({ kind: 'vdb', id: vdb.id, reason: `VDB ${vdb.id} is on environment ${id}` })),
+      ];
+    }
+    const owned = new Set(
+      doc.snapshots
+        .filter((snapshot) => {
+          if (target.kind === 'snapshot') return snapshot.id === target.record.id;
+          if (target.kind === 'timeflow') return snapshot.timeflowId === target.record.id;
+          return snapshot.datasetId === target.record.id;
+        })
+        .map((snapshot) => snapshot.id),
+    );
+    // A dataset's own timeflows (rolled back to its own snapshots) go with it.
+    const outside = (timeflow: TimeflowRecord) => target.kind !== 'dataset' || timeflow.datasetId !== target.record.id;
+    return doc.timeflows
+      .filter((timeflow) => timeflow.parentSnapshotId !== undefined && owned.has(timeflow.parentSnapshotId))
+      .filter(outside)
+      .map((timeflow) => {
+        const from = `snapshot ${timeflow.parentSnapshotId}`;
+        const owner = doc.vdbs.find((vdb) => vdb.id === timeflow.datasetId);
+        if (owner?.currentTimeflowId === timeflow.id)
+          return {
+            kind: 'vdb',
+            id: owner.id,
+            reason: `VDB ${owner.id} was ${CLONED_AS[timeflow.kind]} from ${from} (its current timeflow ${timeflow.id})`,
+          };
+        return {
+          kind: 'timeflow',
+          id: timeflow.id,
+          reason: `timeflow ${timeflow.id} of VDB ${timeflow.datasetId} was cloned from ${from} (${timeflow.kind})`,
+        };
+      });
+  }
+
+  /** The dataset a timeflow is current for, as what stops deleting it; undefined when it is not current. */
+  private currentOf(timeflow: TimeflowRecord): Dependent | undefined {
+    const owner = this.findDataset(timeflow.datasetId);
+    if (owner === undefined || owner.record.currentTimeflowId !== timeflow.id) return undefined;
+    return {
+      kind: owner.label === 'VDB' ? 'vdb' : 'dsource',
+      id: owner.record.id,
+      reason: `timeflow ${timeflow.id} is the current timeflow of ${owner.label} ${owner.record.id}`,
+    };
+  }
+
+  /** @throws DependentsExistError listing every dependent with its reason, when there are any */
+  private refuseDependents(label: string, id: string, dependents: Dependent[]): void {
+    if (dependents.length === 0) return;
+    throw new SnapflowError(
+      ErrorNames.DependentsExist,
+      `${label} ${id} cannot be deleted: ${dependents.map((dependent) => dependent.reason).join('; ')}`,
+      { action: `Delete what depends on it first (GET /dependents/${id} lists it), then retry.` },
+    );
+  }
+
+  /** Deletes a dSource or VDB with its timeflows and snapshots, unless others were cloned from those snapshots. */
+  private async deleteDataset(dataset: DSource | Vdb, label: DatasetLabel): Promise<void> {
+    const { id } = dataset;
+    this.refuseDependents(label, id, this.dependents({ kind: 'dataset', record: dataset, label }));
+    const doc = this.store.document;
+    const snapshots = doc.snapshots.filter((snapshot) => snapshot.datasetId === id).map((snapshot) => snapshot.id);
+    const timeflows = doc.timeflows.filter((timeflow) => timeflow.datasetId === id).map((timeflow) => timeflow.id);
     await this.commit((current) => ({
       ...current,
       dsources: current.dsources.filter((dsource) => dsource.id !== id),
       vdbs: current.vdbs.filter((vdb) => vdb.id !== id),
-      snapshots: current.snapshots.filter((snapshot) => !own.has(snapshot.id)),
+      timeflows: current.timeflows.filter((timeflow) => timeflow.datasetId !== id),
+      snapshots: current.snapshots.filter((snapshot) => snapshot.datasetId !== id),
     }));
-    for (const snapshotId of own) await this.removeStorage('snapshot', snapshotId);
-    await this.removeStorage('dataset', id);
+    for (const snapshotId of snapshots) await this.removeStorage('snapshot', snapshotId);
+    for (const timeflowId of timeflows) await this.removeStorage('dataset', timeflowId);
+  }
+
+  /**
+   * For a create with a caller-chosen id: the record already made with that id when `sameInput` says
+   * the input is the same (a retry), undefined when there is none.
+   *
+   * @throws ConflictError naming `id` when the record exists but was made from other input
+   */
+  private replayed<T extends { id: string }>(
+    records: T[],
+    chosenId: string | undefined,
+    label: DatasetLabel,
+    sameInput: (record: T) => boolean,
+  ): T | undefined {
+    const record = chosenId === undefined ? undefined : records.find((candidate) => candidate.id === chosenId);
+    if (record === undefined || sameInput(record)) return record;
+    throw new SnapflowError(ErrorNames.Conflict, `id ${record.id} is taken by a ${label} created from other input`, {
+      action:
+        'Send exactly the first request again to get that record, or choose a new id (or none) to create another.',
+      field: 'id',
+    });
+  }
+
+  /** The snapshot a VDB was provisioned from: its provision timeflow's parent, or once that is deleted, its current one's. */
+  private provisionedFrom(vdb: Vdb): string {
+    const provision = this.store.document.timeflows.find(
+      (timeflow) => timeflow.datasetId === vdb.id && timeflow.kind === 'provision',
+    );
+    return provision?.parentSnapshotId ?? vdb.parentSnapshotId;
+  }
+
+  /** Renames storage for a migrated document, then writes it; a crash in between redoes only what is left. */
+  private async migrate(migration: PendingMigration): Promise<void> {
+    const listing = await this.backend.list();
+    const present = new Set(listing.datasets);
+    // Checked for all before renaming any, so that a refusal leaves the pool as it was.
+    const ambiguous = migration.renames.find(({ from, to }) => present.has(from) && present.has(to));
+    if (ambiguous !== undefined)
+      throw new SnapflowError(
+        ErrorNames.Storage,
+        `cannot migrate the engine metadata: storage ${ambiguous.from} is to become ${ambiguous.to}, but both exist in ${this.backend.root}`,
+        { action: "Find out which of the two holds the dataset's data, remove the other, and start the engine again." },
+      );
+    for (const { from, to } of migration.renames) if (present.has(from)) await this.backend.renameDataset(from, to);
+    await this.store.write(this.store.document);
+    this.log('info', `migrated the engine metadata from version ${migration.fromVersion} to version 2`, {
+      renamed: migration.renames.length,
+    });
+  }
+
+  /**
+   * The path of storage a record says exists.
+   *
+   * @throws StorageError when it does not: caught here rather than as a puzzling mount failure on a host
+   */
+  private async existingStorage(thing: 'dataset' | 'snapshot', id: string, label: string): Promise<string> {
+    const path = thing === 'dataset' ? this.backend.datasetPath(id) : this.backend.snapshotPath(id);
+    const listing = await this.backend.list();
+    if ((thing === 'dataset' ? listing.datasets : listing.snapshots).includes(id)) return path;
+    throw new SnapflowError(ErrorNames.Storage, `${label} ${id} is recorded but its storage at ${path} is missing`, {
+      action: 'See GET /health for what is missing; restore it or delete the record.',
+    });
   }
 
   /** Makes storage, then records it; should recording fail, the storage is an orphan for reconcile. */
@@ -425,11 +785,7 @@ export class Engine implements EngineApi {
     this.pending.add(id);
     try {
       await make().catch((error: unknown) => {
-        // The record exists (checked before), so a missing source is storage gone astray, not a bad id.
-        if (!isSnapflowError(error, ErrorNames.NotFound)) throw error;
-        throw new SnapflowError(ErrorNames.Storage, `the storage behind ${id}'s source is missing: ${error.message}`, {
-          action: 'See GET /health for what is missing; restore it or delete the record.',
-        });
+        throw missingStorage(error, id);
       });
       await this.commit(record);
     } finally {
@@ -447,7 +803,8 @@ export class Engine implements EngineApi {
       await (thing === 'dataset' ? this.backend.deleteDataset(id) : this.backend.deleteSnapshot(id));
     } catch (error) {
       if (isSnapflowError(error, ErrorNames.NotFound)) return;
-      this.log('warn', `${thing} ${id} was deleted but its storage could not be removed`, describeError(error));
+      const label = thing === 'dataset' ? 'timeflow' : 'snapshot';
+      this.log('warn', `${label} ${id} was deleted but its storage could not be removed`, describeError(error));
     } finally {
       this.pending.delete(id);
     }
@@ -471,9 +828,8 @@ export class Engine implements EngineApi {
   private async findInconsistencies(): Promise<EngineInconsistency[]> {
     const doc = this.store.document;
     const listing = await this.backend.list();
-    const datasets = new Set(listing.datasets);
-    const snapshots = new Set(listing.snapshots);
-    const records = new Set([...doc.dsources, ...doc.vdbs, ...doc.snapshots].map((record) => record.id));
+    const timeflowStorage = new Set(listing.datasets);
+    const snapshotStorage = new Set(listing.snapshots);
     const problems: EngineInconsistency[] = [];
     const missing = (id: string, label: string, path: string) =>
       problems.push({
@@ -483,10 +839,9 @@ export class Engine implements EngineApi {
       });
     const dangling = (id: string, message: string) => problems.push({ kind: 'dangling-reference', id, message });
     const has = <T extends { id: string }>(list: T[], id: string) => list.some((record) => record.id === id);
+    const datasets = [...doc.dsources, ...doc.vdbs];
 
     for (const dsource of doc.dsources) {
-      if (!datasets.has(dsource.id) && !this.pending.has(dsource.id))
-        missing(dsource.id, 'dSource', this.backend.datasetPath(dsource.id));
       if (!has(doc.sourceConfigs, dsource.sourceConfigId))
         dangling(dsource.id, `dSource ${dsource.id} refers to source config ${dsource.sourceConfigId}, which is gone`);
       if (!has(doc.environments, dsource.stagingEnvironmentId))
@@ -496,17 +851,41 @@ export class Engine implements EngineApi {
         );
     }
     for (const vdb of doc.vdbs) {
-      if (!datasets.has(vdb.id) && !this.pending.has(vdb.id)) missing(vdb.id, 'VDB', this.backend.datasetPath(vdb.id));
       if (!has(doc.snapshots, vdb.parentSnapshotId))
         dangling(vdb.id, `VDB ${vdb.id} refers to snapshot ${vdb.parentSnapshotId}, which is gone`);
       if (!has(doc.environments, vdb.environmentId))
         dangling(vdb.id, `VDB ${vdb.id} refers to environment ${vdb.environmentId}, which is gone`);
     }
+    for (const dataset of datasets) {
+      const current = doc.timeflows.find((timeflow) => timeflow.id === dataset.currentTimeflowId);
+      if (current?.datasetId !== dataset.id)
+        dangling(
+          dataset.id,
+          `${dataset.id} has current timeflow ${dataset.currentTimeflowId}, which is gone or not its own`,
+        );
+    }
+    for (const timeflow of doc.timeflows) {
+      if (!timeflowStorage.has(timeflow.id) && !this.pending.has(timeflow.id))
+        missing(timeflow.id, 'timeflow', this.backend.datasetPath(timeflow.id));
+      if (!has(datasets, timeflow.datasetId))
+        dangling(timeflow.id, `timeflow ${timeflow.id} refers to dataset ${timeflow.datasetId}, which is gone`);
+      if (timeflow.parentSnapshotId !== undefined && !has(doc.snapshots, timeflow.parentSnapshotId))
+        dangling(timeflow.id, `timeflow ${timeflow.id} refers to snapshot ${timeflow.parentSnapshotId}, which is gone`);
+    }
     for (const snapshot of doc.snapshots) {
-      if (!snapshots.has(snapshot.id) && !this.pending.has(snapshot.id))
+      if (!snapshotStorage.has(snapshot.id) && !this.pending.has(snapshot.id))
         missing(snapshot.id, 'snapshot', this.backend.snapshotPath(snapshot.id));
-      if (!records.has(snapshot.datasetId))
+      if (!has(datasets, snapshot.datasetId))
         dangling(snapshot.id, `snapshot ${snapshot.id} refers to dataset ${snapshot.datasetId}, which is gone`);
+      if (
+        !doc.timeflows.some(
+          (timeflow) => timeflow.id === snapshot.timeflowId && timeflow.datasetId === snapshot.datasetId,
+        )
+      )
+        dangling(
+          snapshot.id,
+          `snapshot ${snapshot.id} refers to timeflow ${snapshot.timeflowId}, which is gone or not of ${snapshot.datasetId}`,
+        );
     }
     for (const sourceConfig of doc.sourceConfigs) {
       if (!has(doc.environments, sourceConfig.environmentId))
@@ -515,6 +894,7 @@ export class Engine implements EngineApi {
           `source config ${sourceConfig.id} refers to environment ${sourceConfig.environmentId}, which is gone`,
         );
     }
+    const records = new Set([...doc.timeflows, ...doc.snapshots].map((record) => record.id));
     const orphans = [...listing.datasets, ...listing.snapshots].filter(
       (id) => !records.has(id) && !this.pending.has(id),
     );
@@ -564,29 +944,57 @@ export class Engine implements EngineApi {
   }
 
   private sourceConfig(id: string, field?: string): SourceConfig {
-    return found(this.store.document.sourceConfigs, id, 'source config', 'the source config ids you created', field);
+    return found(this.store.document.sourceConfigs, id, 'source config', 'GET /source-configs', field);
   }
 
   private dsource(id: string): DSource {
-    return found(this.store.document.dsources, id, 'dSource', 'the dSource ids you created');
+    return found(this.store.document.dsources, id, 'dSource', 'GET /dsources');
   }
 
-  private snapshot(id: string): Snapshot {
-    return found(this.store.document.snapshots, id, 'snapshot', 'GET /snapshots');
+  private snapshot(id: string, field?: string): Snapshot {
+    return found(this.store.document.snapshots, id, 'snapshot', 'GET /snapshots', field);
+  }
+
+  private timeflow(id: string, field?: string): TimeflowRecord {
+    return found(this.store.document.timeflows, id, 'timeflow', 'GET /timeflows', field);
   }
 
   private vdb(id: string): Vdb {
     return found(this.store.document.vdbs, id, 'VDB', 'GET /vdbs');
   }
 
-  /** A dSource or a VDB: the records that own storage. */
+  /** A dSource or a VDB: the records that own timeflows and snapshots. */
   private dataset(id: string): DSource | Vdb {
-    const doc = this.store.document;
-    const record = doc.dsources.find((dsource) => dsource.id === id) ?? doc.vdbs.find((vdb) => vdb.id === id);
-    if (record !== undefined) return record;
+    const dataset = this.findDataset(id);
+    if (dataset !== undefined) return dataset.record;
     throw new SnapflowError(ErrorNames.NotFound, `dataset ${id} is neither a dSource nor a VDB`, {
-      action: 'Give the id of a dSource or of a VDB (list VDBs with GET /vdbs).',
+      action: 'Give the id of a dSource (GET /dsources) or of a VDB (GET /vdbs).',
       field: 'datasetId',
+    });
+  }
+
+  private findDataset(id: string): { record: DSource | Vdb; label: DatasetLabel } | undefined {
+    const doc = this.store.document;
+    const dsource = doc.dsources.find((record) => record.id === id);
+    if (dsource !== undefined) return { record: dsource, label: 'dSource' };
+    const vdb = doc.vdbs.find((record) => record.id === id);
+    return vdb === undefined ? undefined : { record: vdb, label: 'VDB' };
+  }
+
+  /** Any record that can be deleted or measured, by id. */
+  private target(id: string, none: string): Target {
+    const doc = this.store.document;
+    const environment = doc.environments.find((record) => record.id === id);
+    if (environment !== undefined) return { kind: 'environment', record: environment };
+    const dataset = this.findDataset(id);
+    if (dataset !== undefined) return { kind: 'dataset', ...dataset };
+    const timeflow = doc.timeflows.find((record) => record.id === id);
+    if (timeflow !== undefined) return { kind: 'timeflow', record: timeflow };
+    const snapshot = doc.snapshots.find((record) => record.id === id);
+    if (snapshot !== undefined) return { kind: 'snapshot', record: snapshot };
+    throw new SnapflowError(ErrorNames.NotFound, `${none} has id ${id}`, {
+      action: 'Check the id; GET /dsources, /vdbs, /timeflows and /snapshots list the existing ones.',
+      field: 'id',
     });
   }
 
@@ -595,9 +1003,55 @@ export class Engine implements EngineApi {
     return { ...copy(snapshot), path: this.backend.snapshotPath(snapshot.id) };
   }
 
+  /** The timeflow as stored, with the path of its storage on this machine. */
+  private withTimeflowPath(timeflow: TimeflowRecord): Timeflow {
+    return { ...copy(timeflow), path: this.backend.datasetPath(timeflow.id) };
+  }
+
   private timestamp(): string {
     return this.now().toISOString();
   }
+}
+
+/**
+ * Refuses a snapshot a VDB may not get a new timeflow from.
+ *
+ * @throws ValidationError naming `snapshotId`: a rollback needs one of the VDB's own snapshots, a
+ *   refresh one of its parent dataset's
+ */
+function checkTimeflowSource(vdb: Vdb, snapshot: Snapshot, kind: 'refresh' | 'rollback'): void {
+  const expected = kind === 'rollback' ? vdb.id : vdb.parentDatasetId;
+  if (snapshot.datasetId === expected) return;
+  const whose = kind === 'rollback' ? `VDB ${vdb.id}` : `${vdb.id}'s parent ${vdb.parentDatasetId}`;
+  throw new SnapflowError(
+    ErrorNames.Validation,
+    `snapshotId ${snapshot.id} is a snapshot of ${snapshot.datasetId}, not of ${whose}: a ${kind} takes ${
+      kind === 'rollback' ? "one of the VDB's own snapshots" : "one of its parent's snapshots"
+    }`,
+    {
+      action:
+        `Give a snapshot of ${expected} (GET /snapshots?datasetId=${expected})` +
+        (kind === 'rollback'
+          ? ', or refresh from the parent with kind refresh.'
+          : ', or roll back with kind rollback.'),
+      field: 'snapshotId',
+    },
+  );
+}
+
+function snapshotTree(snapshot: Snapshot): StorageTree {
+  return { kind: 'snapshot', id: snapshot.id };
+}
+
+/**
+ * The error for storage that should be there and is not. A record was found before the storage was
+ * touched, so the backend's NotFoundError means storage gone astray, not a bad id.
+ */
+function missingStorage(error: unknown, id: string): unknown {
+  if (!isSnapflowError(error, ErrorNames.NotFound)) return error;
+  return new SnapflowError(ErrorNames.Storage, `the storage behind ${id} is missing: ${error.message}`, {
+    action: 'See GET /health for what is missing; restore it or delete the record.',
+  });
 }
 
 /** Runs async functions one at a time, in call order. */

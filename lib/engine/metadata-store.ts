@@ -1,24 +1,115 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorNames, SnapflowError } from '../core/errors';
-import type { DSource, Environment, Snapshot, SourceConfig, Vdb } from '../core/model';
+import type { DSource, Environment, Snapshot, SourceConfig, Timeflow, Vdb } from '../core/model';
+import { DEFAULT_SCRATCH_PATH } from './api-schemas';
+
+/** A timeflow as recorded; its path depends on where the pool is, so it is worked out when answering. */
+export type TimeflowRecord = Omit<Timeflow, 'path'>;
 
 /** Everything the engine records, as one JSON document. */
 export interface EngineDocument {
   /** Format version, for migrations. */
-  version: 1;
+  version: 2;
   environments: Environment[];
   sourceConfigs: SourceConfig[];
   dsources: DSource[];
+  timeflows: TimeflowRecord[];
   snapshots: Snapshot[];
   vdbs: Vdb[];
 }
 
-const COLLECTIONS = ['environments', 'sourceConfigs', 'dsources', 'snapshots', 'vdbs'] as const;
+/** The document as version 1 kept it: storage belonged to dSources and VDBs, named by their ids. */
+export interface EngineDocumentV1 {
+  version: 1;
+  environments: Omit<Environment, 'scratchPath'>[];
+  sourceConfigs: SourceConfig[];
+  dsources: Omit<DSource, 'currentTimeflowId'>[];
+  snapshots: Omit<Snapshot, 'timeflowId'>[];
+  vdbs: (Omit<Vdb, 'parentDatasetId' | 'enabled' | 'currentTimeflowId' | 'status'> & {
+    status: 'PROVISIONING' | 'RUNNING';
+  })[];
+}
+
+/** A dataset in the pool that must get a new id before a migrated document may be written. */
+export interface StorageRename {
+  from: string;
+  to: string;
+}
+
+/** What loading an older document left to do: rename storage, then write the migrated document. */
+export interface PendingMigration {
+  fromVersion: 1;
+  renames: StorageRename[];
+}
+
+const COLLECTIONS_V1 = ['environments', 'sourceConfigs', 'dsources', 'snapshots', 'vdbs'] as const;
+const COLLECTIONS = [...COLLECTIONS_V1, 'timeflows'] as const;
 
 /** A document with no records. */
 export function emptyDocument(): EngineDocument {
-  return { version: 1, environments: [], sourceConfigs: [], dsources: [], snapshots: [], vdbs: [] };
+  return { version: 2, environments: [], sourceConfigs: [], dsources: [], timeflows: [], snapshots: [], vdbs: [] };
+}
+
+/**
+ * Turns a version-1 document into version 2. Each dSource and VDB gets one timeflow, `tf-` with the
+ * dataset's own 16 hex digits, which takes over the dataset's storage (hence the renames); snapshots
+ * are recorded as taken of it. Pure: the caller renames the storage, then writes the document.
+ *
+ * @throws StorageError when two datasets would get the same timeflow id
+ */
+export function migrateFromVersion1(legacy: EngineDocumentV1): { document: EngineDocument; renames: StorageRename[] } {
+  const timeflowOf = (datasetId: string) => `tf-${datasetId.slice(datasetId.indexOf('-') + 1)}`;
+  const renames = [...legacy.dsources, ...legacy.vdbs].map((dataset) => ({
+    from: dataset.id,
+    to: timeflowOf(dataset.id),
+  }));
+  const owners = new Map<string, string>();
+  for (const { from, to } of renames) {
+    const clash = owners.get(to);
+    if (clash !== undefined)
+      throw new SnapflowError(
+        ErrorNames.Storage,
+        `cannot migrate the engine metadata: datasets ${clash} and ${from} would both get timeflow ${to}`,
+        { action: 'Delete one of the two datasets with the previous engine version, then start this one.' },
+      );
+    owners.set(to, from);
+  }
+  const snapshotOwner = new Map(legacy.snapshots.map((snapshot) => [snapshot.id, snapshot.datasetId]));
+  const document: EngineDocument = {
+    version: 2,
+    environments: legacy.environments.map((environment) => ({ ...environment, scratchPath: DEFAULT_SCRATCH_PATH })),
+    sourceConfigs: legacy.sourceConfigs,
+    dsources: legacy.dsources.map((dsource) => ({ ...dsource, currentTimeflowId: timeflowOf(dsource.id) })),
+    timeflows: [
+      ...legacy.dsources.map(
+        (dsource): TimeflowRecord => ({
+          id: timeflowOf(dsource.id),
+          datasetId: dsource.id,
+          kind: 'link',
+          createdAt: dsource.createdAt,
+        }),
+      ),
+      ...legacy.vdbs.map(
+        (vdb): TimeflowRecord => ({
+          id: timeflowOf(vdb.id),
+          datasetId: vdb.id,
+          kind: 'provision',
+          parentSnapshotId: vdb.parentSnapshotId,
+          createdAt: vdb.createdAt,
+        }),
+      ),
+    ],
+    snapshots: legacy.snapshots.map((snapshot) => ({ ...snapshot, timeflowId: timeflowOf(snapshot.datasetId) })),
+    vdbs: legacy.vdbs.map((vdb) => ({
+      ...vdb,
+      // A parent snapshot already gone was a dangling reference in version 1; health keeps reporting it.
+      parentDatasetId: snapshotOwner.get(vdb.parentSnapshotId) ?? '',
+      enabled: true,
+      currentTimeflowId: timeflowOf(vdb.id),
+    })),
+  };
+  return { document, renames };
 }
 
 /**
@@ -29,15 +120,26 @@ export function emptyDocument(): EngineDocument {
 export class MetadataStore {
   private current: EngineDocument;
   private onDisk: boolean;
+  private migration: PendingMigration | undefined;
 
   private constructor(
     /** The metadata file. */
     readonly path: string,
     document: EngineDocument,
     onDisk: boolean,
+    migration?: PendingMigration,
   ) {
     this.current = document;
     this.onDisk = onDisk;
+    this.migration = migration;
+  }
+
+  /**
+   * Set when the file holds an older version: {@link document} is already migrated in memory, but the
+   * file keeps the old version until the next write, which the renames must precede.
+   */
+  get pendingMigration(): PendingMigration | undefined {
+    return this.migration;
   }
 
   /** True until the first write when there was no file: the store has never been written. */
@@ -46,7 +148,8 @@ export class MetadataStore {
   }
 
   /**
-   * Loads the document at `path`, or starts an empty one when there is no file yet.
+   * Loads the document at `path`, or starts an empty one when there is no file yet. A version-1 file is
+   * migrated in memory (see {@link pendingMigration}); the file itself is left alone.
    *
    * @throws StorageError when the file exists but is not an engine document
    */
@@ -60,7 +163,10 @@ export class MetadataStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new MetadataStore(path, emptyDocument(), false);
       throw storageError(`cannot read the engine metadata at ${path}`, error);
     }
-    return new MetadataStore(path, parseDocument(text, path), true);
+    const parsed = parseDocument(text, path);
+    if (parsed.version === 2) return new MetadataStore(path, parsed, true);
+    const { document, renames } = migrateFromVersion1(parsed);
+    return new MetadataStore(path, document, true, { fromVersion: 1, renames });
   }
 
   /** The last document written or loaded. Treat it as immutable: write a new one instead. */
@@ -96,6 +202,7 @@ export class MetadataStore {
     }
     this.current = next;
     this.onDisk = true;
+    this.migration = undefined;
   }
 }
 
@@ -103,7 +210,7 @@ function temporaryPath(path: string): string {
   return `${path}.tmp`;
 }
 
-function parseDocument(text: string, path: string): EngineDocument {
+function parseDocument(text: string, path: string): EngineDocument | EngineDocumentV1 {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -111,13 +218,10 @@ function parseDocument(text: string, path: string): EngineDocument {
     throw storageError(`the engine metadata at ${path} is not valid JSON`, error);
   }
   const document = value as Partial<Record<string, unknown>> | null;
-  const valid =
-    document !== null &&
-    typeof document === 'object' &&
-    document.version === 1 &&
-    COLLECTIONS.every((name) => Array.isArray(document[name]));
-  if (valid) return document as unknown as EngineDocument;
-  throw storageError(`the engine metadata at ${path} is not a version 1 engine document`, undefined);
+  const has = (names: readonly string[]) => names.every((name) => Array.isArray(document?.[name]));
+  if (document?.version === 2 && has(COLLECTIONS)) return document as unknown as EngineDocument;
+  if (document?.version === 1 && has(COLLECTIONS_V1)) return document as unknown as EngineDocumentV1;
+  throw storageError(`the engine metadata at ${path} is not a version 1 or 2 engine document`, undefined);
 }
 
 function storageError(message: string, cause: unknown): SnapflowError {

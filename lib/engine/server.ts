@@ -7,20 +7,18 @@ import Fastify, {
   type FastifySchemaCompiler,
 } from 'fastify';
 import { ErrorNames, HttpStatusByError, SnapflowError } from '../core/errors';
-import type { DSource, Provenance, VdbStatus } from '../core/model';
 import type { EngineApi } from '../core/ports';
-import type {
-  SnapshotDefinition,
-  SourceConfigDefinition,
-  VirtualSourceParameters,
-} from '../plugins/directory-tree/schemas';
 import {
   type CreateEnvironmentRequest,
   type CreateSourceConfigRequest,
+  type CreateTimeflowRequest,
   createDSourceBody,
   createEnvironmentBody,
   createSourceConfigBody,
+  createTimeflowBody,
+  createTimeflowResultSchema,
   createVdbBody,
+  dependentSchema,
   dsourceSchema,
   type ExportDatasetRequest,
   environmentSchema,
@@ -31,10 +29,17 @@ import {
   type IdParams,
   idParams,
   type ListSnapshotsQuery,
+  type ListTimeflowsQuery,
   listSnapshotsQuery,
+  listTimeflowsQuery,
+  type SwitchTimeflowRequest,
   snapshotDatasetBody,
   snapshotSchema,
   sourceConfigSchema,
+  spaceSchema,
+  switchTimeflowBody,
+  timeflowSchema,
+  type UpdateVdbRequest,
   updateVdbBody,
   vdbSchema,
 } from './api-schemas';
@@ -50,7 +55,7 @@ const PUBLIC_ROUTES = new Set(['/health', '/openapi.json']);
 /** Options of {@link buildEngineServer}. */
 export interface EngineServerOptions {
   /** What the routes call: the engine, or in tests a stand-in. */
-  engine: EngineApi & Pick<Engine, 'health' | 'listDSources'>;
+  engine: EngineApi & Pick<Engine, 'health'>;
   /** The bearer token every request except `/health` and `/openapi.json` must carry. */
   token: string;
   /** @default drops every message */
@@ -76,7 +81,8 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
       openapi: '3.0.3',
       info: {
         title: 'Snapflow engine',
-        description: 'Environments, source configs, dSources, snapshots and VDBs over copy-on-write storage.',
+        description:
+          'Environments, source configs, dSources, VDBs, their timeflows and snapshots over copy-on-write storage.',
         version: '1',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -130,6 +136,14 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     route('environments', 'getEnvironment', { params: idParams, response: { 200: environmentSchema } }),
     (request) => engine.getEnvironment(request.params.id),
   );
+  app.delete<{ Params: IdParams }>(
+    '/environments/:id',
+    route('environments', 'deleteEnvironment', { params: idParams, response: { 204: noContent } }),
+    async (request, reply) => {
+      await engine.deleteEnvironment(request.params.id);
+      return reply.code(204).send();
+    },
+  );
 
   app.post<{ Body: CreateSourceConfigRequest }>(
     '/source-configs',
@@ -139,13 +153,20 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     }),
     async (request, reply) => reply.code(201).send(await engine.createSourceConfig(request.body)),
   );
+  app.get(
+    '/source-configs',
+    route('source configs', 'listSourceConfigs', {
+      response: { 200: { type: 'array', items: sourceConfigSchema } },
+    }),
+    () => engine.listSourceConfigs(),
+  );
   app.get<{ Params: IdParams }>(
     '/source-configs/:id',
     route('source configs', 'getSourceConfig', { params: idParams, response: { 200: sourceConfigSchema } }),
     (request) => engine.getSourceConfig(request.params.id),
   );
 
-  app.post<{ Body: Omit<DSource, 'id' | 'createdAt'> }>(
+  app.post<{ Body: Parameters<EngineApi['createDSource']>[0] }>(
     '/dsources',
     route('dSources', 'createDSource', { body: createDSourceBody, response: { 201: dsourceSchema } }, 'linkedSource'),
     async (request, reply) => reply.code(201).send(await engine.createDSource(request.body)),
@@ -178,7 +199,7 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     }),
     (request) => engine.exportDataset(request.params.id, request.body),
   );
-  app.post<{ Params: IdParams; Body: { provenance: Provenance; metadata: SnapshotDefinition } }>(
+  app.post<{ Params: IdParams; Body: Parameters<EngineApi['snapshotDataset']>[1] }>(
     '/datasets/:id/snapshots',
     route('datasets', 'snapshotDataset', {
       params: idParams,
@@ -196,6 +217,11 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     }),
     (request) => engine.listSnapshots(request.query),
   );
+  app.post<{ Params: IdParams }>(
+    '/snapshots/:id/export',
+    route('snapshots', 'exportSnapshot', { params: idParams, response: { 200: exportSpecSchema } }),
+    (request) => engine.exportSnapshot(request.params.id),
+  );
   app.get<{ Params: IdParams }>(
     '/snapshots/:id',
     route('snapshots', 'getSnapshot', { params: idParams, response: { 200: snapshotSchema } }),
@@ -210,9 +236,7 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     },
   );
 
-  app.post<{
-    Body: { name: string; snapshotId: string; environmentId: string; parameters: VirtualSourceParameters };
-  }>(
+  app.post<{ Body: Parameters<EngineApi['createVdb']>[0] }>(
     '/vdbs',
     route('VDBs', 'createVdb', { body: createVdbBody, response: { 201: vdbSchema } }, 'virtualSource'),
     async (request, reply) => reply.code(201).send(await engine.createVdb(request.body)),
@@ -225,7 +249,7 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     route('VDBs', 'getVdb', { params: idParams, response: { 200: vdbSchema } }),
     (request) => engine.getVdb(request.params.id),
   );
-  app.patch<{ Params: IdParams; Body: { status?: VdbStatus; sourceConfig?: SourceConfigDefinition } }>(
+  app.patch<{ Params: IdParams; Body: UpdateVdbRequest }>(
     '/vdbs/:id',
     route('VDBs', 'updateVdb', { params: idParams, body: updateVdbBody, response: { 200: vdbSchema } }),
     (request) => engine.updateVdb(request.params.id, request.body),
@@ -237,6 +261,56 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
       await engine.deleteVdb(request.params.id);
       return reply.code(204).send();
     },
+  );
+  app.post<{ Params: IdParams; Body: CreateTimeflowRequest }>(
+    '/vdbs/:id/timeflows',
+    route('timeflows', 'createTimeflow', {
+      params: idParams,
+      body: createTimeflowBody,
+      response: { 201: createTimeflowResultSchema },
+    }),
+    async (request, reply) => reply.code(201).send(await engine.createTimeflow(request.params.id, request.body)),
+  );
+  app.post<{ Params: IdParams; Body: SwitchTimeflowRequest }>(
+    '/vdbs/:id/switch-timeflow',
+    route('timeflows', 'switchTimeflow', { params: idParams, body: switchTimeflowBody, response: { 200: vdbSchema } }),
+    (request) => engine.switchTimeflow(request.params.id, request.body.timeflowId),
+  );
+
+  app.get<{ Querystring: ListTimeflowsQuery }>(
+    '/timeflows',
+    route('timeflows', 'listTimeflows', {
+      querystring: listTimeflowsQuery,
+      response: { 200: { type: 'array', items: timeflowSchema } },
+    }),
+    (request) => engine.listTimeflows(request.query),
+  );
+  app.get<{ Params: IdParams }>(
+    '/timeflows/:id',
+    route('timeflows', 'getTimeflow', { params: idParams, response: { 200: timeflowSchema } }),
+    (request) => engine.getTimeflow(request.params.id),
+  );
+  app.delete<{ Params: IdParams }>(
+    '/timeflows/:id',
+    route('timeflows', 'deleteTimeflow', { params: idParams, response: { 204: noContent } }),
+    async (request, reply) => {
+      await engine.deleteTimeflow(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/space/:id',
+    route('space', 'getSpace', { params: idParams, response: { 200: spaceSchema } }),
+    (request) => engine.getSpace(request.params.id),
+  );
+  app.get<{ Params: IdParams }>(
+    '/dependents/:id',
+    route('dependents', 'listDependents', {
+      params: idParams,
+      response: { 200: { type: 'array', items: dependentSchema } },
+    }),
+    (request) => engine.listDependents(request.params.id),
   );
 
   return app;

@@ -84,9 +84,13 @@ export async function startEngine(options: StartEngineOptions): Promise<RunningE
     const store = await MetadataStore.open(metadataPath(root));
     const engine = new Engine({ backend, backendReason: reason, store, log });
     const report = await engine.reconcile();
-    if (report.removedDatasets.length + report.removedSnapshots.length > 0)
+    if (report.migrated !== undefined)
+      log('warn', `migrated the engine metadata from version ${report.migrated.fromVersion}`, {
+        renamedStorage: report.migrated.renames,
+      });
+    if (report.removedTimeflows.length + report.removedSnapshots.length > 0)
       log('warn', 'removed storage left by an interrupted operation', {
-        datasets: report.removedDatasets,
+        timeflows: report.removedTimeflows,
         snapshots: report.removedSnapshots,
       });
     const server = await buildEngineServer({ engine, token, log });

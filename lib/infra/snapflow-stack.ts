@@ -1,11 +1,23 @@
 import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { WorkflowName } from '../core/workflow-inputs';
 import { SnapflowFunction } from './snapflow-function';
 import { SnapflowDocuments } from './ssm-documents';
+import { DeleteDSourceWorkflow } from './workflows/delete-dsource-workflow';
+import { DeleteVdbWorkflow } from './workflows/delete-vdb-workflow';
+import { DisableVdbWorkflow } from './workflows/disable-vdb-workflow';
+import { EnableVdbWorkflow } from './workflows/enable-vdb-workflow';
+import { ExportWorkflow } from './workflows/export-workflow';
 import { LinkWorkflow } from './workflows/link-workflow';
 import { ProvisionWorkflow } from './workflows/provision-workflow';
+import { RefreshWorkflow } from './workflows/refresh-workflow';
+import { RollbackWorkflow } from './workflows/rollback-workflow';
+import { SnapshotVdbWorkflow } from './workflows/snapshot-vdb-workflow';
+import { StartVdbWorkflow } from './workflows/start-vdb-workflow';
+import { StopVdbWorkflow } from './workflows/stop-vdb-workflow';
 import { SyncWorkflow } from './workflows/sync-workflow';
 
 export interface SnapflowStackProps extends StackProps {
@@ -24,10 +36,15 @@ export interface SnapflowStackProps extends StackProps {
 }
 
 /**
- * Snapflow on AWS: the link, sync and provision state machines, the functions their steps run, the SSM
- * documents their host steps run, the engine token secret, and a log group for host command output.
+ * Snapflow on AWS: a state machine per workflow (link, sync, provision, refresh, rollback,
+ * snapshot-vdb, export, start-vdb, stop-vdb, enable-vdb, disable-vdb, delete-vdb, delete-dsource), the
+ * functions their steps run, the SSM documents their host steps run, the engine token secret, and a log
+ * group for host command output.
  */
 export class SnapflowStack extends Stack {
+  /** Every workflow's state machine, by the name its input schema and `SnapflowWorkflow` metadata have. */
+  readonly workflows: Readonly<Record<WorkflowName, sfn.StateMachine>>;
+
   constructor(scope: Construct, id: string, props: SnapflowStackProps) {
     super(scope, id, props);
     if (!/^https?:\/\/[^\s/]+/.test(props.engineUrl)) {
@@ -68,27 +85,80 @@ export class SnapflowStack extends Stack {
       functions: { planSync: step('PlanSync', 'plan-sync'), recordSnapshot: step('RecordSnapshot', 'record-snapshot') },
       hostCommands,
     });
+    const deleteDSource = step('DeleteDSource', 'delete-dsource');
     const link = new LinkWorkflow(this, 'Link', {
       functions: {
         validateLink: step('ValidateLink', 'validate-link'),
         createDSource: step('CreateDSource', 'create-dsource'),
-        deleteDSource: step('DeleteDSource', 'delete-dsource'),
+        deleteDSource,
       },
       sync,
     });
-    const provision = new ProvisionWorkflow(this, 'Provision', {
-      functions: {
-        planProvision: step('PlanProvision', 'plan-provision'),
-        createVdb: step('CreateVdb', 'create-vdb'),
-        configureVdb: step('ConfigureVdb', 'configure-vdb'),
-        deleteVdb: step('DeleteVdb', 'delete-vdb'),
-      },
+    const updateVdbState = step('UpdateVdbState', 'update-vdb-state');
+    const snapshotVdb = step('SnapshotVdb', 'snapshot-vdb');
+    const deleteVdb = step('DeleteVdb', 'delete-vdb');
+    const timeflowFunctions = {
+      createTimeflow: step('CreateTimeflow', 'create-timeflow'),
+      restoreTimeflow: step('RestoreTimeflow', 'restore-timeflow'),
+      updateVdbState,
+    };
+    const lifecycle = {
+      functions: { planVdbLifecycle: step('PlanVdbLifecycle', 'plan-vdb-lifecycle'), updateVdbState },
       hostCommands,
-    });
+    };
 
-    new CfnOutput(this, 'LinkStateMachineArn', { value: link.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'SyncStateMachineArn', { value: sync.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'ProvisionStateMachineArn', { value: provision.stateMachine.stateMachineArn });
+    // The construct ids of the workflows added after the first three end in Workflow: some of their
+    // names are taken by functions.
+    const workflows: Record<WorkflowName, Construct & { readonly stateMachine: sfn.StateMachine }> = {
+      link,
+      sync,
+      provision: new ProvisionWorkflow(this, 'Provision', {
+        functions: {
+          planProvision: step('PlanProvision', 'plan-provision'),
+          createVdb: step('CreateVdb', 'create-vdb'),
+          updateVdbState,
+          snapshotVdb,
+          deleteVdb,
+        },
+        hostCommands,
+      }),
+      refresh: new RefreshWorkflow(this, 'RefreshWorkflow', {
+        functions: { planRefresh: step('PlanRefresh', 'plan-refresh'), ...timeflowFunctions },
+        hostCommands,
+      }),
+      rollback: new RollbackWorkflow(this, 'RollbackWorkflow', {
+        functions: { planRollback: step('PlanRollback', 'plan-rollback'), ...timeflowFunctions },
+        hostCommands,
+      }),
+      'snapshot-vdb': new SnapshotVdbWorkflow(this, 'SnapshotVdbWorkflow', { functions: { snapshotVdb } }),
+      export: new ExportWorkflow(this, 'ExportWorkflow', {
+        functions: {
+          planExport: step('PlanExport', 'plan-export'),
+          reportExport: new SnapflowFunction(this, 'ReportExport', { handlerModule: 'report-export' }),
+        },
+        hostCommands,
+      }),
+      'start-vdb': new StartVdbWorkflow(this, 'StartVdbWorkflow', lifecycle),
+      'stop-vdb': new StopVdbWorkflow(this, 'StopVdbWorkflow', lifecycle),
+      'enable-vdb': new EnableVdbWorkflow(this, 'EnableVdbWorkflow', lifecycle),
+      'disable-vdb': new DisableVdbWorkflow(this, 'DisableVdbWorkflow', lifecycle),
+      'delete-vdb': new DeleteVdbWorkflow(this, 'DeleteVdbWorkflow', {
+        functions: { ...lifecycle.functions, deleteVdb },
+        hostCommands,
+      }),
+      'delete-dsource': new DeleteDSourceWorkflow(this, 'DeleteDSourceWorkflow', {
+        functions: { planDeleteDSource: step('PlanDeleteDSource', 'plan-delete-dsource'), deleteDSource },
+        hostCommands,
+      }),
+    };
+    this.workflows = Object.fromEntries(
+      Object.entries(workflows).map(([name, workflow]) => [name, workflow.stateMachine]),
+    ) as Record<WorkflowName, sfn.StateMachine>;
+
+    for (const workflow of Object.values(workflows)) {
+      const name = workflow.node.id.replace(/Workflow$/, '');
+      new CfnOutput(this, `${name}StateMachineArn`, { value: workflow.stateMachine.stateMachineArn });
+    }
     new CfnOutput(this, 'EngineTokenSecretArn', { value: tokenSecret.secretArn });
     new CfnOutput(this, 'CommandOutputLogGroup', { value: outputLogGroup.logGroupName });
   }

@@ -34,6 +34,7 @@ export const DEFAULT_TIMEOUT_SECONDS: Readonly<Record<DocumentKind, number>> = {
   mount: 60,
   unmount: 60,
   copy: 3600,
+  export: 3600,
 };
 
 /** The longest an `aws:runShellScript` step may run. */
@@ -54,7 +55,7 @@ export const PARAMETER_PATTERNS = {
   copySource: `^(?:${inner(username.pattern)}@${inner(sourceAddress.pattern)}:)?${inner(UNIX_PATH_PATTERN)}$`,
   /** The plugin's exclude patterns joined by commas, or nothing. */
   excludes: `^(?:${excludeItem}(?:,${excludeItem})*)?$`,
-  resync: '^(true|false)$',
+  flag: '^(true|false)$',
   access: '^(ro|rw)$',
   exportKind: '^bind$',
 } as const;
@@ -110,25 +111,34 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     '  if [ "$(stat -c %d:%i -- "$path")" != "$(stat -c %d:%i -- "$source")" ]; then',
     '    fail MountPointBusyError "MountPath $path already has another filesystem mounted on it"',
     '  fi',
+    // A bind mount takes its access only on a remount; this also corrects a repeated mount's access.
+    '  mount -o "remount,bind,$access" -- "$path"',
     'else',
     ...REQUIRE_EMPTY.map((line) => `  ${line}`),
     '  mount --bind -- "$source" "$path"',
+    // Workflows take a failed mount for no mount at all, so a bind whose access cannot be set is undone.
+    '  if ! error=$(mount -o "remount,bind,$access" -- "$path" 2>&1); then',
+    '    umount -- "$path"',
+    '    fail HostCommandFailedError "MountPath $path could not be mounted $access: $error"',
+    '  fi',
     'fi',
-    // A bind mount takes its access only on a remount; this also corrects a repeated mount's access.
-    'mount -o "remount,bind,$access" -- "$path"',
   ],
   unmount: [
     ...PRELUDE,
     "path='{{ MountPath }}'",
+    "remove='{{ RemoveMountPoint }}'",
     // Nothing mounted is the state this command brings about, so it succeeds.
-    'if [ ! -d "$path" ] || ! mountpoint -q -- "$path"; then exit 0; fi',
+    'if [ -d "$path" ] && mountpoint -q -- "$path"; then',
     // A process that is just leaving the tree holds it briefly; try a few times before calling it busy.
-    'tries=0',
-    'until error=$(umount -- "$path" 2>&1); do',
-    '  tries=$((tries + 1))',
-    '  if [ "$tries" -ge 5 ]; then fail MountPointBusyError "MountPath $path is still in use: $error"; fi',
-    '  sleep 1',
-    'done',
+    '  tries=0',
+    '  until error=$(umount -- "$path" 2>&1); do',
+    '    tries=$((tries + 1))',
+    '    if [ "$tries" -ge 5 ]; then fail MountPointBusyError "MountPath $path is still in use: $error"; fi',
+    '    sleep 1',
+    '  done',
+    'fi',
+    // rmdir removes only an empty directory: what is left in it once unmounted is not Snapflow's to delete.
+    'if [ "$remove" = true ] && [ -d "$path" ]; then rmdir -- "$path"; fi',
   ],
   copy: [
     ...PRELUDE,
@@ -159,6 +169,31 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     'if [ "$status" -eq 24 ]; then echo "snapflow: some files vanished from $source during the copy" >&2; status=0; fi',
     'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync from $source failed with exit code $status"; fi',
   ],
+  export: [
+    ...PRELUDE,
+    "source='{{ Source }}'",
+    "destination='{{ Destination }}'",
+    // Without the mount, the copy would make the destination an empty tree: --delete empties it.
+    'if ! mountpoint -q -- "$source"; then',
+    '  fail MountPointMissingError "Source $source is not a mount point: the snapshot is not mounted there"',
+    'fi',
+    'if [ -L "$destination" ]; then fail ParameterRejectedError "Destination $destination is a symbolic link; give the directory it points to"; fi',
+    'if [ -e "$destination" ] && [ ! -d "$destination" ]; then fail ParameterRejectedError "Destination $destination exists and is not a directory"; fi',
+    'mkdir -p -- "$destination"',
+    // A physical copy belongs on the host's own directories; a dataset mounted there would be overwritten.
+    'if mountpoint -q -- "$destination"; then',
+    '  fail MountPointBusyError "Destination $destination has a filesystem mounted on it; give a plain directory"',
+    'fi',
+    'errors=$(mktemp)',
+    `trap 'rm -f -- "$errors"' EXIT`,
+    'status=0',
+    // Trailing slashes copy the snapshot's contents into the destination; --delete makes it an exact
+    // copy, so exporting a newer snapshot to the same path transfers only what changed. C locale keeps
+    // --stats parseable, and rsync's complaints are cut to their tail as in the copy document.
+    'LC_ALL=C rsync -aH --numeric-ids --delete --stats -- "$source/" "$destination/" 2>"$errors" || status=$?',
+    'tail -n 40 -- "$errors" >&2',
+    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync to $destination failed with exit code $status"; fi',
+  ],
 };
 
 const DESCRIPTIONS: Readonly<Record<DocumentKind, string>> = {
@@ -166,6 +201,7 @@ const DESCRIPTIONS: Readonly<Record<DocumentKind, string>> = {
   mount: 'Snapflow: bind-mounts an exported dataset (Source) at MountPath, read-only or read-write.',
   unmount: 'Snapflow: unmounts MountPath; succeeds if nothing is mounted there.',
   copy: 'Snapflow: copies a directory tree into a mounted dataset with rsync, preserving modes, times and links.',
+  export: 'Snapflow: copies a mounted snapshot (Source) to a physical directory (Destination) with rsync (V2P).',
 };
 
 const PARAMETERS: Readonly<Record<DocumentKind, Record<string, DocumentParameter>>> = {
@@ -180,7 +216,15 @@ const PARAMETERS: Readonly<Record<DocumentKind, Record<string, DocumentParameter
     MountPath: path('Directory to mount the dataset on; created if absent, must be empty.'),
     Access: { type: 'String', description: 'ro or rw.', allowedPattern: PARAMETER_PATTERNS.access },
   },
-  unmount: { MountPath: path('Directory to unmount.') },
+  unmount: {
+    MountPath: path('Directory to unmount.'),
+    RemoveMountPoint: {
+      type: 'String',
+      description: 'true also removes the directory once unmounted, if it is empty.',
+      allowedPattern: PARAMETER_PATTERNS.flag,
+      default: 'false',
+    },
+  },
   copy: {
     Source: {
       type: 'String',
@@ -197,9 +241,13 @@ const PARAMETERS: Readonly<Record<DocumentKind, Record<string, DocumentParameter
     Resync: {
       type: 'String',
       description: 'true compares every file by checksum.',
-      allowedPattern: PARAMETER_PATTERNS.resync,
+      allowedPattern: PARAMETER_PATTERNS.flag,
       default: 'false',
     },
+  },
+  export: {
+    Source: path('Mount point of the snapshot to copy.'),
+    Destination: path('Directory to copy to; created if absent, must not be a mount point.'),
   },
 };
 
@@ -208,10 +256,11 @@ const STEP_NAMES: Readonly<Record<DocumentKind, string>> = {
   mount: 'mount',
   unmount: 'unmount',
   copy: 'copy',
+  export: 'export',
 };
 
 /** The document kinds, in a stable order. */
-export const DOCUMENT_KINDS: readonly DocumentKind[] = ['check-mount-point', 'mount', 'unmount', 'copy'];
+export const DOCUMENT_KINDS: readonly DocumentKind[] = ['check-mount-point', 'mount', 'unmount', 'copy', 'export'];
 
 /**
  * The content of one Snapflow document. Local mode runs the same scripts, substituting parameters the
@@ -241,15 +290,16 @@ export function documentContent(
 
 export interface SnapflowDocumentsProps {
   /**
-   * How long a copy may run on the staging host; the first copy of a large tree takes longest.
+   * How long one copy (a sync's on the staging host, or a V2P export) may run; the first copy of a
+   * large tree takes longest.
    * @default 1 hour
    */
   readonly copyTimeout?: Duration;
 }
 
 /**
- * The SSM Command documents Snapflow runs on hosts: check-mount-point, mount, unmount and copy. Each
- * carries `SnapflowDocument: <kind>` metadata, by which local mode finds the script to run.
+ * The SSM Command documents Snapflow runs on hosts: check-mount-point, mount, unmount, copy and export.
+ * Each carries `SnapflowDocument: <kind>` metadata, by which local mode finds the script to run.
  */
 export class SnapflowDocuments extends Construct {
   /** The documents by kind. */
@@ -265,7 +315,7 @@ export class SnapflowDocuments extends Construct {
         `copyTimeout must be whole seconds from 1 to ${MAX_TIMEOUT_SECONDS} (SSM's limit, 48 hours), got ${copy}`,
       );
     }
-    this.timeoutSeconds = { ...DEFAULT_TIMEOUT_SECONDS, copy };
+    this.timeoutSeconds = { ...DEFAULT_TIMEOUT_SECONDS, copy, export: copy };
     const create = (kind: DocumentKind, construct: string) => {
       const document = new ssm.CfnDocument(this, construct, {
         documentType: 'Command',
@@ -280,6 +330,7 @@ export class SnapflowDocuments extends Construct {
       mount: create('mount', 'Mount'),
       unmount: create('unmount', 'Unmount'),
       copy: create('copy', 'Copy'),
+      export: create('export', 'Export'),
     };
   }
 

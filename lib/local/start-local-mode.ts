@@ -8,6 +8,7 @@ import type { StorageBackendChoice } from '../engine/backends/create-storage-bac
 import { startEngine } from '../engine/start-engine';
 import { buildSnapflowApp } from '../infra/build-app';
 import { HostAgent } from './host-agent';
+import type { HostRunner } from './host-runner';
 import { LocalHostRunner } from './local-host-runner';
 import { LocalWorkflows } from './local-workflows';
 import { localPollWaitMs } from './poll-wait';
@@ -22,6 +23,11 @@ export interface LocalModeOptions {
   /** Directory for the engine's metadata and pool, and the host agent's command logs. */
   home: string;
   backend: StorageBackendChoice;
+  /**
+   * Wraps the runner of this machine's host commands, e.g. for a test that makes one of them fail.
+   * @default the runner as it is
+   */
+  wrapHostRunner?: (runner: HostRunner) => HostRunner;
 }
 
 /** Everything local mode runs, started and wired together. */
@@ -52,9 +58,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const documents = Object.fromEntries(
       Object.values(resolved.documents).map((document) => [document.name, document]),
     );
+    const runner = new LocalHostRunner();
     const hostAgent = new HostAgent({
       documents,
-      hosts: { [LOCAL_HOST_ID]: new LocalHostRunner() },
+      hosts: { [LOCAL_HOST_ID]: options.wrapHostRunner?.(runner) ?? runner },
       logDirectory: join(options.home, 'command-logs'),
       pollWaitMs: localPollWaitMs(resolved),
     });

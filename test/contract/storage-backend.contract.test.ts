@@ -178,6 +178,58 @@ function describeStorageBackendContract(name: string, makeBackend: BackendFactor
       }
     });
 
+    it('measures trees: file data once per inode, summed over trees; no trees take nothing', async () => {
+      // Prepare: 64 KiB, and 32 KiB under two names, of incompressible data.
+      const dataset = await backend.createDataset('ds-1');
+      await writeFile(join(dataset, 'a.bin'), randomBytes(64 * 1024));
+      await mkdir(join(dataset, 'sub'));
+      await writeFile(join(dataset, 'sub', 'b.bin'), randomBytes(32 * 1024));
+      await link(join(dataset, 'sub', 'b.bin'), join(dataset, 'b-again.bin'));
+      await symlink('a.bin', join(dataset, 'link'));
+      await backend.snapshot('ds-1', 'snap-1');
+      const size = 96 * 1024;
+
+      // Act
+      const ofDataset = await backend.treeUsage([{ kind: 'dataset', id: 'ds-1' }]);
+      const ofBoth = await backend.treeUsage([
+        { kind: 'dataset', id: 'ds-1' },
+        { kind: 'snapshot', id: 'snap-1' },
+      ]);
+
+      // Assess
+      expect(ofDataset.totalBytes).toBe(size);
+      expect(ofBoth.totalBytes).toBe(2 * size);
+      for (const usage of [ofDataset, ofBoth]) {
+        expect(usage.exact).toBe(backend.kind === 'btrfs');
+        expect(usage.exclusiveBytes + usage.sharedBytes).toBe(usage.totalBytes);
+        if (!usage.exact) expect(usage.exclusiveBytes).toBe(usage.totalBytes);
+      }
+      expect(await backend.treeUsage([])).toEqual({ totalBytes: 0, exclusiveBytes: 0, sharedBytes: 0, exact: true });
+      await expect(backend.treeUsage([{ kind: 'snapshot', id: 'snap-missing' }])).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+      });
+    });
+
+    it('renames a dataset in place, keeping its data and its snapshots, and refuses missing or taken ids', async () => {
+      // Prepare
+      const dataset = await backend.createDataset('ds-1');
+      await writeFile(join(dataset, 'data.txt'), 'kept');
+      await backend.snapshot('ds-1', 'snap-1');
+      await backend.createDataset('ds-2');
+
+      // Act
+      await backend.renameDataset('ds-1', 'tf-1');
+
+      // Assess
+      expect(await backend.list()).toEqual({ datasets: ['ds-2', 'tf-1'], snapshots: ['snap-1'] });
+      expect(await readFile(join(backend.datasetPath('tf-1'), 'data.txt'), 'utf8')).toBe('kept');
+      await backend.snapshot('tf-1', 'snap-2');
+      expect(await readFile(join(backend.snapshotPath('snap-2'), 'data.txt'), 'utf8')).toBe('kept');
+      await expect(backend.renameDataset('ds-1', 'tf-9')).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await expect(backend.renameDataset('ds-2', 'tf-1')).rejects.toMatchObject({ name: ErrorNames.Conflict });
+      await expect(backend.renameDataset('ds-2', '../x')).rejects.toMatchObject({ name: ErrorNames.Validation });
+    });
+
     it('refuses to work before open() and after close()', async () => {
       // Act
       await backend.close();
@@ -273,6 +325,29 @@ describe.runIf(IS_ROOT)('btrfs backend (needs root for loop mounts; runs when ro
       const shown = await run('btrfs', ['subvolume', 'show', clone]);
       const snapshotUuid = /^\s*UUID:\s*(\S+)/m.exec((await run('btrfs', ['subvolume', 'show', snapshot])).stdout)?.[1];
       expect(shown.stdout).toMatch(new RegExp(`Parent UUID:\\s*${snapshotUuid}`));
+    });
+
+    it('measures clones as sharing all their data until written, exactly', async () => {
+      // Prepare: 16 MiB of incompressible data, snapshotted and cloned.
+      const dataset = await backend.createDataset('ds-1');
+      for (let chunk = 0; chunk < 16; chunk += 1) await appendFile(join(dataset, 'big.bin'), randomBytes(1024 ** 2));
+      await backend.snapshot('ds-1', 'snap-1');
+      const clone = await backend.clone('snap-1', 'vdb-1');
+      const size = 16 * 1024 ** 2;
+
+      // Act: measured at once, and again after 1 MiB written only to the clone (not yet flushed).
+      const fresh = await backend.treeUsage([{ kind: 'dataset', id: 'vdb-1' }]);
+      await writeFile(join(clone, 'new.bin'), randomBytes(1024 ** 2));
+      const written = await backend.treeUsage([{ kind: 'dataset', id: 'vdb-1' }]);
+
+      // Assess
+      expect(fresh).toEqual({ totalBytes: size, exclusiveBytes: 0, sharedBytes: size, exact: true });
+      expect(written).toEqual({
+        totalBytes: size + 1024 ** 2,
+        exclusiveBytes: 1024 ** 2,
+        sharedBytes: size,
+        exact: true,
+      });
     });
 
     it('loop-mounts its image and detaches the loop device on close()', async () => {

@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineClient, type EngineClient } from '../../lib/adapters/engine-client';
+import type { Vdb } from '../../lib/core/model';
 import { createStorageBackend } from '../../lib/engine/backends/create-storage-backend';
 import { findMount } from '../../lib/engine/backends/mount-table';
 import { type EngineDocument, MetadataStore } from '../../lib/engine/metadata-store';
@@ -30,9 +31,14 @@ interface EngineProcess {
 
 /** What a mutation fired at the engine came to. */
 interface Outcome {
-  kind: 'create' | 'delete';
-  /** The created record's id, or the id a delete was for. */
+  /** `switch`: a VDB switched to an earlier timeflow; `id` is that timeflow. */
+  kind: 'create' | 'delete' | 'switch';
+  /** The created record's id, the timeflow switched to, or the id a delete was for. */
   id?: string;
+  /** For snapshots and timeflows: the dataset they belong to, whose deletion takes them along. */
+  owner?: string;
+  /** The method called, for counting what the rounds exercised. */
+  method: string;
   acknowledged: boolean;
 }
 
@@ -43,6 +49,8 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
   let environmentId: string;
   let sourceConfigId: string;
   let mountCounter = 0;
+  /** A dSource snapshotted every round and never cloned nor deleted: its oldest snapshot can always go. */
+  let scratchId: string;
 
   beforeAll(async () => {
     temp = await makeTempRoot('e2e-crash');
@@ -61,6 +69,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
   });
 
   it(`survives ${ROUNDS} rounds of SIGKILL during and between mutations`, async () => {
+    const acknowledged = new Map<string, number>();
     current = await startEngineProcess(root);
     let client = createEngineClient({ url: current.url, token: TOKEN });
     const environment = await client.createEnvironment({ name: 'local', hostId: 'local' });
@@ -71,12 +80,16 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
     });
     environmentId = environment.id;
     sourceConfigId = sourceConfig.id;
+    await seedTimeflows(client);
 
     for (let round = 0; round < ROUNDS; round += 1) {
       // Prepare: the state as the engine has it, and some data in every dataset.
       const before = await loadDocument(root);
       for (const dataset of [...before.dsources, ...before.vdbs])
-        await writeFile(join(root, 'pool', 'datasets', dataset.id, `round-${round}.txt`), `round ${round}`);
+        await writeFile(
+          join(root, 'pool', 'datasets', dataset.currentTimeflowId, `round-${round}.txt`),
+          `round ${round}`,
+        );
 
       // Act: fire a mix of mutations, then kill the engine while they run (even rounds) or after (odd).
       const outcomes = fireMutations(client, before, round);
@@ -91,7 +104,22 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       current = await startEngineProcess(root);
       client = createEngineClient({ url: current.url, token: TOKEN });
       await assertConsistent(root, client, settled, current.stderr);
+      for (const outcome of settled.filter((candidate) => candidate.acknowledged))
+        acknowledged.set(outcome.method, (acknowledged.get(outcome.method) ?? 0) + 1);
     }
+
+    // The mix really ran: every kind of mutation succeeded at least once across the rounds.
+    expect([...acknowledged.keys()].sort()).toEqual([
+      'createDSource',
+      'createTimeflow',
+      'createVdb',
+      'deleteDSource',
+      'deleteSnapshot',
+      'deleteTimeflow',
+      'deleteVdb',
+      'snapshotDataset',
+      'switchTimeflow',
+    ]);
   });
 
   it('stops cleanly on SIGTERM, unmounting its pool', async () => {
@@ -112,27 +140,68 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
     await expect(lstat(join(root, 'engine.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  /** Creates, snapshots, clones and deletes, all at once; each promise settles to what came of it. */
+  /**
+   * A start no kill interrupts, so that the first rounds already have timeflows to work on: an empty
+   * dSource (first in line for deletion), the scratch dSource with a snapshot, and a dSource with two
+   * snapshots whose two VDBs have a snapshot each, one of them refreshed onto a second timeflow.
+   */
+  async function seedTimeflows(client: EngineClient): Promise<void> {
+    const dsource = (name: string) =>
+      client.createDSource({
+        name,
+        sourceConfigId,
+        stagingEnvironmentId: environmentId,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: `/mnt/e2e/seed-${name}` },
+      });
+    await dsource('empty');
+    scratchId = (await dsource('scratch')).id;
+    await client.snapshotDataset(scratchId, { provenance, metadata: {} });
+    const linked = await dsource('linked');
+    const first = await client.snapshotDataset(linked.id, { provenance, metadata: {} });
+    const second = await client.snapshotDataset(linked.id, { provenance, metadata: {} });
+    for (const name of ['a', 'b']) {
+      const vdb = await client.createVdb({
+        name,
+        snapshotId: first.id,
+        environmentId,
+        parameters: { mountLocation: `/mnt/e2e/seed-vdb-${name}` },
+      });
+      await client.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      if (name === 'a') await client.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+    }
+  }
+
+  /**
+   * Creates, snapshots, clones, refreshes, rolls back, switches and deletes, all at once; each promise
+   * settles to what came of it.
+   */
   function fireMutations(client: EngineClient, doc: EngineDocument, round: number): Promise<Outcome>[] {
     const mount = () => {
       mountCounter += 1;
       return `/mnt/e2e/${mountCounter}`;
     };
-    const create = (make: () => Promise<{ id: string }>) =>
+    const create = (method: string, make: () => Promise<{ id: string }>, owner?: string) =>
       make().then(
-        (record): Outcome => ({ kind: 'create', id: record.id, acknowledged: true }),
-        (): Outcome => ({ kind: 'create', acknowledged: false }),
+        (record): Outcome => ({
+          kind: 'create',
+          id: record.id,
+          method,
+          acknowledged: true,
+          ...(owner === undefined ? {} : { owner }),
+        }),
+        (): Outcome => ({ kind: 'create', method, acknowledged: false }),
       );
-    const remove = (id: string, drop: () => Promise<void>) =>
+    const remove = (method: string, id: string, drop: () => Promise<void>) =>
       drop().then(
-        (): Outcome => ({ kind: 'delete', id, acknowledged: true }),
-        (): Outcome => ({ kind: 'delete', id, acknowledged: false }),
+        (): Outcome => ({ kind: 'delete', id, method, acknowledged: true }),
+        (): Outcome => ({ kind: 'delete', id, method, acknowledged: false }),
       );
     const datasets = [...doc.dsources, ...doc.vdbs];
+    const latestSnapshotOf = (datasetId: string) => doc.snapshots.filter((s) => s.datasetId === datasetId).at(-1);
     const operations: Promise<Outcome>[] = [];
     for (let index = 0; index < 3; index += 1)
       operations.push(
-        create(() =>
+        create('createDSource', () =>
           client.createDSource({
             name: `round ${round} #${index}`,
             sourceConfigId,
@@ -141,11 +210,14 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
           }),
         ),
       );
-    for (const dataset of datasets.slice(-4))
-      operations.push(create(() => client.snapshotDataset(dataset.id, { provenance, metadata: {} })));
-    for (const snapshot of doc.snapshots.slice(-3))
+    for (const dataset of new Set([...datasets.slice(-4), ...doc.dsources.filter((d) => d.id === scratchId)]))
       operations.push(
-        create(() =>
+        create('snapshotDataset', () => client.snapshotDataset(dataset.id, { provenance, metadata: {} }), dataset.id),
+      );
+    const clonable = doc.snapshots.filter((snapshot) => snapshot.datasetId !== scratchId);
+    for (const snapshot of clonable.slice(-3))
+      operations.push(
+        create('createVdb', () =>
           client.createVdb({
             name: `clone of ${snapshot.id}`,
             snapshotId: snapshot.id,
@@ -154,12 +226,64 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
           }),
         ),
       );
-    // Deletes of older records; some are refused (dependents), which the engine must survive too.
-    for (const vdb of doc.vdbs.slice(0, 2)) operations.push(remove(vdb.id, () => client.deleteVdb(vdb.id)));
-    for (const snapshot of doc.snapshots.slice(0, 2))
-      operations.push(remove(snapshot.id, () => client.deleteSnapshot(snapshot.id)));
-    for (const dsource of doc.dsources.slice(0, 1))
-      operations.push(remove(dsource.id, () => client.deleteDSource(dsource.id)));
+    const timeflowsOf = (vdb: Vdb) => doc.timeflows.filter((timeflow) => timeflow.datasetId === vdb.id);
+    const withHistory = doc.vdbs.filter((vdb) => timeflowsOf(vdb).length > 1);
+    // New timeflows: a refresh from the parent's latest snapshot, a rollback to the VDB's own latest.
+    for (const vdb of new Set([...doc.vdbs.slice(-2), ...withHistory.slice(0, 1)])) {
+      const sources = [
+        ['refresh', latestSnapshotOf(vdb.parentDatasetId)],
+        ['rollback', latestSnapshotOf(vdb.id)],
+      ] as const;
+      for (const [kind, snapshot] of sources) {
+        if (snapshot === undefined) continue;
+        const made = async () => (await client.createTimeflow(vdb.id, { snapshotId: snapshot.id, kind })).timeflow;
+        operations.push(create('createTimeflow', made, vdb.id));
+      }
+    }
+    // Earlier timeflows: switch back to the oldest, delete the newest (a different one, or none).
+    for (const vdb of withHistory.slice(-3)) {
+      const earlier = timeflowsOf(vdb).filter((timeflow) => timeflow.id !== vdb.currentTimeflowId);
+      const [oldest] = earlier;
+      const newest = earlier.at(-1);
+      if (oldest !== undefined)
+        operations.push(
+          client.switchTimeflow(vdb.id, oldest.id).then(
+            (): Outcome => ({
+              kind: 'switch',
+              id: oldest.id,
+              owner: vdb.id,
+              method: 'switchTimeflow',
+              acknowledged: true,
+            }),
+            (): Outcome => ({ kind: 'switch', method: 'switchTimeflow', acknowledged: false }),
+          ),
+        );
+      if (newest !== undefined && newest !== oldest)
+        operations.push(remove('deleteTimeflow', newest.id, () => client.deleteTimeflow(newest.id)));
+    }
+    // Deletes of older records beyond a few kept, so that the state still grows: the oldest, which
+    // dependents usually make the engine refuse (it must survive that too), and the oldest one nothing
+    // was cloned from; for snapshots, the oldest of the scratch dSource.
+    const isLeaf = (datasetId: string) =>
+      doc.snapshots.every(
+        (snapshot) =>
+          snapshot.datasetId !== datasetId ||
+          doc.timeflows.every(
+            (timeflow) => timeflow.parentSnapshotId !== snapshot.id || timeflow.datasetId === datasetId,
+          ),
+      );
+    const targets = <T extends { id: string }>(records: T[], kept: number, leaf: (record: T) => boolean) => {
+      const older = records.slice(0, Math.max(0, records.length - kept));
+      return [...new Set([older[0], older.find(leaf)])].filter((record) => record !== undefined);
+    };
+    const dsources = doc.dsources.filter((dsource) => dsource.id !== scratchId);
+    const snapshots = [doc.snapshots[0], doc.snapshots.find((snapshot) => snapshot.datasetId === scratchId)];
+    for (const vdb of targets(doc.vdbs, 3, (record) => isLeaf(record.id)))
+      operations.push(remove('deleteVdb', vdb.id, () => client.deleteVdb(vdb.id)));
+    for (const snapshot of new Set(snapshots.filter((record) => record !== undefined)))
+      operations.push(remove('deleteSnapshot', snapshot.id, () => client.deleteSnapshot(snapshot.id)));
+    for (const dsource of targets(dsources, 2, (record) => isLeaf(record.id)))
+      operations.push(remove('deleteDSource', dsource.id, () => client.deleteDSource(dsource.id)));
     return operations;
   }
 });
@@ -248,32 +372,47 @@ async function assertConsistent(
   const environments = ids(doc.environments);
   const sourceConfigs = ids(doc.sourceConfigs);
   const snapshots = ids(doc.snapshots);
+  const timeflows = ids(doc.timeflows);
   const datasets = ids([...doc.dsources, ...doc.vdbs]);
+  const timeflowOwner = new Map(doc.timeflows.map((timeflow) => [timeflow.id, timeflow.datasetId]));
 
-  // Every reference resolves.
+  // Every reference resolves, and every dataset's current timeflow is one of its own.
   for (const sourceConfig of doc.sourceConfigs) expect(environments).toContain(sourceConfig.environmentId);
   for (const dsource of doc.dsources) {
     expect(sourceConfigs).toContain(dsource.sourceConfigId);
     expect(environments).toContain(dsource.stagingEnvironmentId);
   }
-  for (const snapshot of doc.snapshots) expect(datasets).toContain(snapshot.datasetId);
+  for (const dataset of [...doc.dsources, ...doc.vdbs])
+    expect(timeflowOwner.get(dataset.currentTimeflowId), dataset.id).toBe(dataset.id);
+  for (const timeflow of doc.timeflows) {
+    expect(datasets).toContain(timeflow.datasetId);
+    if (timeflow.parentSnapshotId !== undefined) expect(snapshots).toContain(timeflow.parentSnapshotId);
+  }
+  for (const snapshot of doc.snapshots) {
+    expect(datasets).toContain(snapshot.datasetId);
+    expect(timeflowOwner.get(snapshot.timeflowId), snapshot.id).toBe(snapshot.datasetId);
+  }
   for (const vdb of doc.vdbs) {
     expect(snapshots).toContain(vdb.parentSnapshotId);
     expect(environments).toContain(vdb.environmentId);
+    expect(doc.timeflows.find((timeflow) => timeflow.id === vdb.currentTimeflowId)?.parentSnapshotId).toBe(
+      vdb.parentSnapshotId,
+    );
   }
 
-  // Every record's storage exists, and no storage exists without a record (no half-made leftovers either).
+  // Every timeflow's and snapshot's storage exists, and no storage exists without a record (no half-made leftovers either).
   const onDisk = async (directory: string) => (await readdir(join(root, 'pool', directory))).sort();
-  expect(await onDisk('datasets')).toEqual([...datasets].sort());
+  expect(await onDisk('datasets')).toEqual([...timeflows].sort());
   expect(await onDisk('snapshots')).toEqual([...snapshots].sort());
-  for (const id of datasets) expect((await lstat(join(root, 'pool', 'datasets', id))).isDirectory()).toBe(true);
+  for (const id of timeflows) expect((await lstat(join(root, 'pool', 'datasets', id))).isDirectory()).toBe(true);
   for (const id of snapshots) expect((await lstat(join(root, 'pool', 'snapshots', id))).isDirectory()).toBe(true);
 
-  // What the engine acknowledged before dying survived.
-  const everything = new Set([...datasets, ...snapshots]);
+  // What the engine acknowledged before dying survived, unless a delete of its dataset took it along.
+  const everything = new Set([...datasets, ...timeflows, ...snapshots]);
   for (const outcome of outcomes.filter((candidate) => candidate.acknowledged)) {
-    if (outcome.kind === 'create') expect(everything, `created ${outcome.id}`).toContain(outcome.id);
     if (outcome.kind === 'delete') expect(everything, `deleted ${outcome.id}`).not.toContain(outcome.id);
+    else if (outcome.owner === undefined || datasets.has(outcome.owner))
+      expect(everything, `${outcome.method} ${outcome.id}`).toContain(outcome.id);
   }
 
   // The restarted engine agrees, and sees nothing amiss.
@@ -281,6 +420,7 @@ async function assertConsistent(
   expect(health, stderr()).toMatchObject({ status: 'ok', backend: { kind: BACKEND }, inconsistencies: [] });
   expect((await client.listDSources()).map((dsource) => dsource.id)).toEqual(doc.dsources.map((d) => d.id));
   expect((await client.listVdbs()).map((vdb) => vdb.id)).toEqual(doc.vdbs.map((vdb) => vdb.id));
+  expect((await client.listTimeflows()).map((timeflow) => timeflow.id)).toEqual(doc.timeflows.map((t) => t.id));
   expect((await client.listSnapshots()).map((snapshot) => snapshot.id)).toEqual(doc.snapshots.map((s) => s.id));
 }
 

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowInputSchemas } from '../../lib/core/workflow-inputs';
 import { HostAgent } from '../../lib/local/host-agent';
 import { LocalWorkflows } from '../../lib/local/local-workflows';
 import { type CloudFormationTemplate, resolveTemplate } from '../../lib/local/resolve-template';
 import { synthesizeTemplate } from '../../lib/local/start-local-mode';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
-const WORKFLOWS = ['link', 'sync', 'provision'];
+const WORKFLOWS = Object.keys(workflowInputSchemas);
 
 function definitionStrings(template: CloudFormationTemplate): Record<string, unknown> {
   return Object.fromEntries(

@@ -1,23 +1,26 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { TransientErrorNames } from '../../lib/core/errors';
+import { type WorkflowName, workflowInputSchemas } from '../../lib/core/workflow-inputs';
 import { buildSnapflowApp } from '../../lib/infra/build-app';
 import { listStates } from '../../lib/local/list-states';
 import { snapflowTemplate, workflowDefinition } from '../support/snapflow-template';
 
 const root = join(__dirname, '..', '..');
+const WORKFLOWS = Object.keys(workflowInputSchemas) as WorkflowName[];
 
 describe('SnapflowStack', () => {
   const { template, resolved } = snapflowTemplate();
 
-  it('has a Standard state machine for each of link, sync and provision', () => {
+  it('has a Standard state machine for each workflow that has an input schema', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine');
 
     const workflows = Object.values(machines).map((machine) => machine.Metadata?.SnapflowWorkflow);
 
-    expect(workflows.sort()).toEqual(['link', 'provision', 'sync']);
+    expect(workflows.sort()).toEqual([...WORKFLOWS].sort());
     for (const machine of Object.values(machines)) {
       expect(machine.Properties.StateMachineType).toBe('STANDARD');
       expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
@@ -28,7 +31,13 @@ describe('SnapflowStack', () => {
   it('gives every function a SnapflowHandler module that exists and the Snapflow defaults', () => {
     const functions = template.findResources('AWS::Lambda::Function');
 
-    expect(Object.keys(functions)).toHaveLength(10);
+    // Every handler module has its function, and each one function: steps shared by workflows share it.
+    const modules = readdirSync(join(root, 'functions')).filter((file) => file.endsWith('.ts'));
+    expect(
+      Object.values(functions)
+        .map((fn) => fn.Metadata?.SnapflowHandler)
+        .sort(),
+    ).toEqual(modules.map((file) => `functions/${file}`).sort());
     for (const [id, fn] of Object.entries(functions)) {
       const handler = fn.Metadata?.SnapflowHandler;
       expect(handler, id).toMatch(/^functions\/[a-z-]+\.ts$/);
@@ -37,12 +46,13 @@ describe('SnapflowStack', () => {
     }
   });
 
-  it('binds every function but raise-host-error to the engine through the token secret', () => {
+  it('binds every function but raise-host-error and report-export to the engine through the token secret', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const unbound = ['functions/raise-host-error.ts', 'functions/report-export.ts'];
 
     for (const fn of functions) {
       const variables = fn.Properties.Environment?.Variables ?? {};
-      const bound = fn.Metadata.SnapflowHandler !== 'functions/raise-host-error.ts';
+      const bound = !unbound.includes(fn.Metadata.SnapflowHandler);
       expect(
         Object.keys(variables)
           .filter((name) => name.startsWith('ENGINE_'))
@@ -83,10 +93,23 @@ describe('SnapflowStack', () => {
       return { documents: documents.sort(), others };
     };
 
-    expect(sent('sync').documents).toEqual(['copy', 'mount', 'unmount']);
-    expect(sent('provision').documents).toEqual(['check-mount-point', 'mount', 'unmount']);
-    expect(sent('link').documents).toEqual([]);
-    for (const workflow of ['sync', 'provision']) {
+    const expected: Record<WorkflowName, string[]> = {
+      link: [],
+      sync: ['copy', 'mount', 'unmount'],
+      provision: ['check-mount-point', 'mount', 'unmount'],
+      refresh: ['mount', 'unmount'],
+      rollback: ['mount', 'unmount'],
+      'snapshot-vdb': [],
+      export: ['export', 'mount', 'unmount'],
+      'start-vdb': ['mount', 'unmount'],
+      'stop-vdb': ['mount', 'unmount'],
+      'enable-vdb': ['mount', 'unmount'],
+      'disable-vdb': ['mount', 'unmount'],
+      'delete-vdb': ['mount', 'unmount'],
+      'delete-dsource': ['unmount'],
+    };
+    for (const workflow of WORKFLOWS) expect(sent(workflow).documents, workflow).toEqual(expected[workflow]);
+    for (const workflow of WORKFLOWS.filter((name) => expected[name].length > 0)) {
       const { others } = sent(workflow);
       expect(others.length).toBeGreaterThan(0);
       for (const arn of others) expect(arn).toMatch(/:(instance|managed-instance)\/\*"/);
@@ -128,14 +151,43 @@ describe('SnapflowStack', () => {
     });
   });
 
-  it('outputs the state machine ARNs', () => {
-    for (const name of ['LinkStateMachineArn', 'SyncStateMachineArn', 'ProvisionStateMachineArn']) {
-      template.hasOutput(name, { Value: { Ref: Match.stringLikeRegexp('StateMachine') } });
+  it('outputs every state machine ARN', () => {
+    const outputs = Object.entries(template.findOutputs('*')).filter(([name]) => name.endsWith('StateMachineArn'));
+
+    expect(outputs.map(([name]) => name).sort()).toEqual(
+      [
+        'Link',
+        'Sync',
+        'Provision',
+        'Refresh',
+        'Rollback',
+        'SnapshotVdb',
+        'Export',
+        'StartVdb',
+        'StopVdb',
+        'EnableVdb',
+        'DisableVdb',
+        'DeleteVdb',
+        'DeleteDSource',
+      ]
+        .map((workflow) => `${workflow}StateMachineArn`)
+        .sort(),
+    );
+    for (const [, output] of outputs) expect(output.Value).toEqual({ Ref: expect.stringMatching(/StateMachine/) });
+  });
+
+  it('exposes every state machine by workflow name', () => {
+    const { stack } = buildSnapflowApp({ bundle: false, validation: false });
+
+    expect(Object.keys(stack.workflows).sort()).toEqual([...WORKFLOWS].sort());
+    for (const [workflow, stateMachine] of Object.entries(stack.workflows)) {
+      const resource = stateMachine.node.defaultChild as CfnStateMachine;
+      expect(resource.cfnOptions.metadata).toEqual({ SnapflowWorkflow: workflow });
     }
   });
 
   // One readable snapshot per workflow, so that a change to the ASL shows up in review.
-  it.each(['link', 'sync', 'provision'] as const)('%s definition matches its snapshot', (workflow) => {
+  it.each(WORKFLOWS)('%s definition matches its snapshot', (workflow) => {
     expect(workflowDefinition(workflow)).toMatchSnapshot();
   });
 });

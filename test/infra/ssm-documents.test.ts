@@ -1,13 +1,26 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkMountPointPlan, type HostPlan, mountPlan, unmountPlan } from '../../lib/core/host-plan';
+import { planExport } from '../../lib/core/steps/plan-export';
 import { raiseHostError } from '../../lib/core/steps/raise-host-error';
 import { parseRsyncStats } from '../../lib/core/steps/record-snapshot';
 import { DOCUMENT_KINDS, documentContent, PARAMETER_PATTERNS } from '../../lib/infra/ssm-documents';
 import { operations } from '../../lib/plugins/directory-tree/operations';
+import { seedVdb } from '../support/engine-fixtures';
+import { FakeEngine } from '../support/fake-engine';
 import { runDocumentScript } from '../support/run-document-script';
 import { snapflowTemplate } from '../support/snapflow-template';
 
@@ -44,12 +57,18 @@ describe('Snapflow SSM documents', () => {
       for (const [name, parameter] of Object.entries(content.parameters)) {
         expect(parameter.allowedPattern, `${kind} ${name}`).toMatch(/^\^.*\$$/);
       }
-      expect(content.mainSteps[0].inputs.timeoutSeconds).toBe(kind === 'copy' ? 3600 : 60);
+      expect(content.mainSteps[0].inputs.timeoutSeconds).toBe(['copy', 'export'].includes(kind) ? 3600 : 60);
     }
   });
 
-  it('accept every parameter the plugin plans, and require nothing more', () => {
-    const environment = { id: 'env-0000000000000001', name: 'staging', hostId: 'i-0abc', createdAt: '' };
+  it('accept every parameter the plugin and the steps plan, and require nothing more', async () => {
+    const environment = {
+      id: 'env-0000000000000001',
+      name: 'staging',
+      hostId: 'i-0abc',
+      scratchPath: '/var/tmp/snapflow',
+      createdAt: '',
+    };
     const at = { hostId: 'i-0abc', mountPath: '/mnt/snapflow/data' };
     const exported = {
       datasetId: 'ds-0000000000000001',
@@ -74,6 +93,7 @@ describe('Snapflow SSM documents', () => {
       unmountPlan(at),
       operations.linked.preSnapshot(staged('localhost'), { resync: false }),
       operations.linked.preSnapshot(staged('src.example.com', ['*.tmp', 'cache/', '/logs/**']), { resync: true }),
+      ...(await exportPlans()),
     ];
 
     for (const plan of plans) {
@@ -87,6 +107,17 @@ describe('Snapflow SSM documents', () => {
     }
   });
 });
+
+/** The host commands of an export, as the export workflow's plan step makes them. */
+async function exportPlans(): Promise<HostPlan[]> {
+  const engine = new FakeEngine();
+  const { vdb, targetHost } = await seedVdb(engine);
+  const plan = await planExport(
+    { request: { vdbId: vdb.id, environmentId: targetHost.id, targetPath: '/srv/exports/dev' }, executionName: 'x-1' },
+    { engine },
+  );
+  return [plan.mount, plan.export, plan.unmount];
+}
 
 describe('PARAMETER_PATTERNS', () => {
   const matches = (pattern: string, value: string) => new RegExp(pattern).test(value);
@@ -128,8 +159,8 @@ describe('PARAMETER_PATTERNS', () => {
     expect(matches(PARAMETER_PATTERNS.excludes, value)).toBe(false);
   });
 
-  it('allow only the literal choices for Resync, Access and ExportKind', () => {
-    expect(['true', 'false', 'True', 'true;id', 'true\n'].map((v) => matches(PARAMETER_PATTERNS.resync, v))).toEqual([
+  it('allow only the literal choices for flags (Resync, RemoveMountPoint), Access and ExportKind', () => {
+    expect(['true', 'false', 'True', 'true;id', 'true\n'].map((v) => matches(PARAMETER_PATTERNS.flag, v))).toEqual([
       true,
       true,
       false,
@@ -285,6 +316,22 @@ describe.runIf(isRoot)('Snapflow document scripts, run with sh', () => {
       expect(runDocumentScript('unmount', { MountPath: at('absent') }).ResponseCode).toBe(0);
     });
 
+    it('removes the mount point once unmounted when asked, but only an empty one', () => {
+      mkdirSync(at('target'));
+      execFileSync('mount', ['--bind', at('dataset'), at('target')]);
+      mkdirSync(at('kept'));
+      writeFileSync(at('kept', 'mine'), 'keep');
+
+      expect(runDocumentScript('unmount', { MountPath: at('target'), RemoveMountPoint: 'true' }).ResponseCode).toBe(0);
+      expect(existsSync(at('target'))).toBe(false);
+      expect(readFileSync(at('dataset', 'file'), 'utf8')).toBe('data');
+      expect(runDocumentScript('unmount', { MountPath: at('target'), RemoveMountPoint: 'true' }).ResponseCode).toBe(0);
+      const kept = runDocumentScript('unmount', { MountPath: at('kept'), RemoveMountPoint: 'true' });
+      expect(kept.ResponseCode).toBe(1);
+      expect(kept.StandardErrorContent).toMatch(/Directory not empty/);
+      expect(readFileSync(at('kept', 'mine'), 'utf8')).toBe('keep');
+    });
+
     it('reports MountPointBusyError while a process holds the mount', async () => {
       mkdirSync(at('target'));
       execFileSync('mount', ['--bind', at('dataset'), at('target')]);
@@ -356,6 +403,69 @@ describe.runIf(isRoot)('Snapflow document scripts, run with sh', () => {
         `snapflow-error: CopyFailedError: rsync from ${at('missing')} failed with exit code 23`,
       );
       expect(lines.slice(0, -1).join('\n')).toMatch(/rsync: .*No such file or directory/);
+    });
+  });
+
+  describe('export', () => {
+    const exportTo = (Destination: string, Source = at('snapshot')) =>
+      runDocumentScript('export', { Source, Destination });
+    const tree = (directory: string) =>
+      execFileSync('find', ['.', '-mindepth', '1', '-printf', '%p %m %s\\n'], { cwd: directory, encoding: 'utf8' })
+        .split('\n')
+        .sort();
+
+    beforeEach(() => {
+      mkdirSync(at('dataset', 'sub'));
+      writeFileSync(at('dataset', 'sub', 'b'), 'bb');
+      symlinkSync('sub/b', at('dataset', 'link'));
+      mkdirSync(at('snapshot'));
+      execFileSync('mount', ['--bind', '-o', 'ro', at('dataset'), at('snapshot')]);
+    });
+
+    it('copies the mounted snapshot into a new directory, exactly, and reports what it transferred', () => {
+      const result = exportTo(at('out', 'copy'));
+
+      expect(result).toMatchObject({ ResponseCode: 0, StandardErrorContent: '' });
+      expect(tree(at('out', 'copy'))).toEqual(tree(at('dataset')));
+      expect(readlinkSync(at('out', 'copy', 'link'))).toBe('sub/b');
+      expect(parseRsyncStats(result.StandardOutputContent)).toEqual({ filesTransferred: 2, bytesTransferred: 6 });
+    });
+
+    it('transfers only what changed on a second export, deleting what the snapshot lacks', () => {
+      mkdirSync(at('out'));
+      writeFileSync(at('out', 'stray'), 'not in the snapshot');
+      expect(exportTo(at('out')).ResponseCode).toBe(0);
+      execFileSync('umount', [at('snapshot')]);
+      writeFileSync(at('dataset', 'file'), 'DATA, changed');
+      execFileSync('mount', ['--bind', '-o', 'ro', at('dataset'), at('snapshot')]);
+
+      const second = exportTo(at('out'));
+
+      expect(parseRsyncStats(second.StandardOutputContent)).toEqual({ filesTransferred: 1, bytesTransferred: 13 });
+      expect(tree(at('out'))).toEqual(tree(at('dataset')));
+    });
+
+    it('reports MountPointMissingError when the snapshot is not mounted, creating nothing', () => {
+      mkdirSync(at('plain'));
+
+      const result = exportTo(at('out'), at('plain'));
+
+      expect(errorLine(result)).toMatch(/^snapflow-error: MountPointMissingError: Source .* is not a mount point/);
+      expect(existsSync(at('out'))).toBe(false);
+    });
+
+    it('refuses a destination that is a mount point, a file or a symbolic link', () => {
+      mkdirSync(at('mounted'));
+      execFileSync('mount', ['--bind', at('dataset'), at('mounted')]);
+      symlinkSync(at('dataset'), at('link'));
+
+      expect(errorLine(exportTo(at('mounted')))).toMatch(
+        /MountPointBusyError: Destination .* has a filesystem mounted/,
+      );
+      expect(errorLine(exportTo(at('dataset', 'file')))).toMatch(
+        /ParameterRejectedError: Destination .* not a directory/,
+      );
+      expect(errorLine(exportTo(at('link')))).toMatch(/ParameterRejectedError: Destination .* is a symbolic link/);
     });
   });
 });

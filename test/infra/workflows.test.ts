@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
+import { type WorkflowName, workflowInputSchemas } from '../../lib/core/workflow-inputs';
 import { DEFAULT_TIMEOUT_SECONDS } from '../../lib/infra/ssm-documents';
 import { linkRequest, seedSnapshot, seedSource } from '../support/engine-fixtures';
 import { FakeEngine, fixedClock } from '../support/fake-engine';
-import { FakeHosts, runWorkflow } from '../support/run-workflow';
+import { FakeHosts, outputOf, runWorkflow } from '../support/run-workflow';
 import { workflowDefinition } from '../support/snapflow-template';
 
 const clock = fixedClock('2026-03-01T10:00:00.000Z');
@@ -143,6 +144,34 @@ describe('link workflow', () => {
     });
   });
 
+  it('links with the dsourceId the caller chose', async () => {
+    const engine = new FakeEngine();
+    const hosts = new FakeHosts({ copy: copied });
+    const request = { ...linkRequest(await seedSource(engine)), dsourceId: 'ds-00000000000000aa' };
+
+    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { dsourceId: 'ds-00000000000000aa' } });
+    expect(engine.dsources.get('ds-00000000000000aa')).toMatchObject({ name: 'data' });
+  });
+
+  it('refuses a dsourceId that is taken, leaving that dSource alone', async () => {
+    const engine = new FakeEngine();
+    const hosts = new FakeHosts({ copy: copied });
+    const { dsource, ...seeded } = await seedSnapshot(engine);
+
+    const result = await runWorkflow(
+      'link',
+      { ...linkRequest(seeded), dsourceId: dsource.id },
+      { engine, clock },
+      hosts,
+    );
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ConflictError' });
+    expect(engine.dsources.get(dsource.id)).toEqual(dsource);
+    expect(hosts.sent).toEqual([]);
+  });
+
   it('creates nothing for a mount location in a system directory', async () => {
     const engine = new FakeEngine();
     const hosts = new FakeHosts();
@@ -157,6 +186,8 @@ describe('link workflow', () => {
 });
 
 describe('provision workflow', () => {
+  type ProvisionRequest = Awaited<ReturnType<typeof setUp>>['input'];
+
   async function setUp(hosts: FakeHosts) {
     const engine = new FakeEngine();
     const { snapshot, targetHost } = await seedSnapshot(engine);
@@ -176,10 +207,81 @@ describe('provision workflow', () => {
 
     expect(result).toEqual({
       status: 'SUCCEEDED',
-      output: { vdbId: expect.any(String), snapshotId: expect.any(String), mountLocation: '/mnt/vdbs/dev' },
+      output: {
+        vdbId: expect.any(String),
+        snapshotId: expect.any(String),
+        mountLocation: '/mnt/vdbs/dev',
+        timeflowId: expect.any(String),
+      },
     });
     expect(hosts.documents).toEqual(['check-mount-point', 'mount']);
-    expect([...engine.vdbs.values()]).toMatchObject([{ status: 'RUNNING' }]);
+    const output = outputOf<{ vdbId: string; snapshotId: string; timeflowId: string }>(result);
+    expect(engine.vdbs.get(output.vdbId)).toMatchObject({
+      status: 'RUNNING',
+      enabled: true,
+      currentTimeflowId: output.timeflowId,
+      sourceConfig: { name: 'VDB mounted at /mnt/vdbs/dev', path: '/mnt/vdbs/dev' },
+    });
+    expect(engine.snapshots.get(output.snapshotId)).toMatchObject({
+      datasetId: output.vdbId,
+      timeflowId: output.timeflowId,
+      provenance: { trigger: { kind: 'workflow', id: expect.stringContaining(':execution:provision:') } },
+    });
+  });
+
+  it('provisions the latest snapshot of sourceDataId, with the vdbId the caller chose', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    const { snapshotId, ...rest } = input;
+    const dsourceId = (engine.snapshots.get(snapshotId) as { datasetId: string }).datasetId;
+    const latest = await engine.snapshotDataset(dsourceId, {
+      provenance: { trigger: { kind: 'api' }, pluginVersion: '0.1.0' },
+      metadata: {},
+    });
+
+    const result = await runWorkflow(
+      'provision',
+      { ...rest, sourceDataId: dsourceId, vdbId: 'vdb-00000000000000aa' },
+      { engine, clock },
+      hosts,
+    );
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { vdbId: 'vdb-00000000000000aa' } });
+    expect(engine.vdbs.get('vdb-00000000000000aa')).toMatchObject({
+      parentDatasetId: dsourceId,
+      parentSnapshotId: latest.id,
+    });
+  });
+
+  it.each([
+    [
+      'both snapshotId and sourceDataId',
+      (input: ProvisionRequest) => ({ ...input, sourceDataId: 'ds-0000000000000004' }),
+    ],
+    ['neither snapshotId nor sourceDataId', ({ snapshotId, ...input }: ProvisionRequest) => input],
+  ])('creates nothing when given %s', async (_, change) => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+
+    const result = await runWorkflow('provision', change(input), { engine, clock }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+    expect(hosts.sent).toEqual([]);
+    expect(engine.methods).not.toContain('createVdb');
+  });
+
+  it('refuses a vdbId that is taken, leaving that VDB alone', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    const taken = await engine.createVdb({
+      name: 'other',
+      snapshotId: input.snapshotId,
+      environmentId: input.environmentId,
+      parameters: { mountLocation: '/mnt/vdbs/other' },
+    });
+
+    const result = await runWorkflow('provision', { ...input, vdbId: taken.id }, { engine, clock }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ConflictError' });
+    expect(engine.vdbs.get(taken.id)).toEqual(taken);
+    expect(hosts.sent).toEqual([]);
   });
 
   it('creates nothing when the mount location is not empty', async () => {
@@ -261,4 +363,20 @@ describe('nested sync in the link workflow', () => {
     expect(timeout).toBeGreaterThan(copyTimeout);
     expect(timeout).toBeLessThan(2 * copyTimeout);
   });
+});
+
+describe('every workflow', () => {
+  it.each(Object.keys(workflowInputSchemas) as WorkflowName[])(
+    '%s validates its input in its first step, before it asks the engine or a host anything',
+    async (workflow) => {
+      const engine = new FakeEngine();
+      const hosts = new FakeHosts();
+
+      const result = await runWorkflow(workflow, { unknownField: true }, { engine, clock }, hosts);
+
+      expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+      expect(engine.calls).toEqual([]);
+      expect(hosts.sent).toEqual([]);
+    },
+  );
 });

@@ -50,3 +50,28 @@ export async function seedSnapshot(engine: FakeEngine) {
   engine.calls.length = 0;
   return { ...seeded, dsource, snapshot, targetHost };
 }
+
+/**
+ * {@link seedSnapshot}'s records plus a VDB of its snapshot mounted at /mnt/vdbs/dev on the target, as
+ * a provision leaves it: RUNNING, configured, with its first snapshot. The call log starts empty.
+ */
+export async function seedVdb(engine: FakeEngine) {
+  const seeded = await seedSnapshot(engine);
+  const mountLocation = '/mnt/vdbs/dev';
+  const created = await engine.createVdb({
+    name: 'dev',
+    snapshotId: seeded.snapshot.id,
+    environmentId: seeded.targetHost.id,
+    parameters: { mountLocation },
+  });
+  const vdb = await engine.updateVdb(created.id, {
+    status: 'RUNNING',
+    sourceConfig: { name: `VDB mounted at ${mountLocation}`, path: mountLocation },
+  });
+  const vdbSnapshot = await engine.snapshotDataset(vdb.id, {
+    provenance: { trigger: { kind: 'workflow' }, pluginVersion: '0.1.0' },
+    metadata: {},
+  });
+  engine.calls.length = 0;
+  return { ...seeded, vdb, vdbSnapshot };
+}

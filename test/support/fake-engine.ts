@@ -1,5 +1,15 @@
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
-import type { DSource, Environment, ExportSpec, Snapshot, SourceConfig, Vdb } from '../../lib/core/model';
+import type {
+  Dependent,
+  DSource,
+  Environment,
+  ExportSpec,
+  Snapshot,
+  SourceConfig,
+  Space,
+  Timeflow,
+  Vdb,
+} from '../../lib/core/model';
 import type { EngineApi } from '../../lib/core/ports';
 import type { StepPorts } from '../../lib/core/steps/step-ports';
 
@@ -12,10 +22,13 @@ export interface EngineCall {
 }
 
 const CREATED_AT = '2026-01-01T00:00:00.000Z';
+const ROOT = '/var/lib/snapflow';
 
 /**
- * An in-memory engine: records every call, keeps records in maps, answers with the engine's named
- * errors, and can be told to fail a method once with {@link FakeEngine.failNext}.
+ * An in-memory engine with the real one's semantics where steps depend on them: timeflows (a dSource
+ * has one, a VDB a new one per refresh or rollback), client-chosen idempotent ids, dependents that
+ * block deletes, and the engine's named errors. It records every call and can be told to fail a
+ * method once with {@link FakeEngine.failNext}.
  */
 export class FakeEngine implements EngineApi {
   readonly calls: EngineCall[] = [];
@@ -24,6 +37,7 @@ export class FakeEngine implements EngineApi {
   readonly dsources = new Map<string, DSource>();
   readonly snapshots = new Map<string, Snapshot>();
   readonly vdbs = new Map<string, Vdb>();
+  readonly timeflows = new Map<string, Timeflow>();
   private readonly failures = new Map<Method, Error>();
   private nextId = 1;
 
@@ -37,9 +51,10 @@ export class FakeEngine implements EngineApi {
     return this.calls.map((call) => call.method);
   }
 
-  async createEnvironment(input: { name: string; hostId: string }): Promise<Environment> {
+  async createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment> {
     this.record('createEnvironment', input);
-    return this.put(this.environments, { id: this.id('env'), ...input, createdAt: CREATED_AT });
+    const { scratchPath = '/var/tmp/snapflow', ...rest } = input;
+    return this.put(this.environments, { id: this.id('env'), ...rest, scratchPath, createdAt: CREATED_AT });
   }
 
   async getEnvironment(id: string): Promise<Environment> {
@@ -52,6 +67,22 @@ export class FakeEngine implements EngineApi {
     return [...this.environments.values()];
   }
 
+  async deleteEnvironment(id: string): Promise<void> {
+    this.record('deleteEnvironment', id);
+    this.get(this.environments, 'environment', id);
+    const users = [...this.sourceConfigs.values(), ...this.dsources.values(), ...this.vdbs.values()].filter(
+      (user) => ('stagingEnvironmentId' in user ? user.stagingEnvironmentId : user.environmentId) === id,
+    );
+    if (users.length > 0) {
+      throw new SnapflowError(
+        ErrorNames.DependentsExist,
+        `environment ${id} is used by ${users.map((user) => user.id).join(', ')}`,
+        { action: 'Delete them first.' },
+      );
+    }
+    this.environments.delete(id);
+  }
+
   async createSourceConfig(input: { environmentId: string; name: string; path: string }): Promise<SourceConfig> {
     this.record('createSourceConfig', input);
     return this.put(this.sourceConfigs, { id: this.id('sc'), ...input, createdAt: CREATED_AT });
@@ -62,9 +93,19 @@ export class FakeEngine implements EngineApi {
     return this.get(this.sourceConfigs, 'source config', id);
   }
 
+  async listSourceConfigs(): Promise<SourceConfig[]> {
+    this.record('listSourceConfigs');
+    return [...this.sourceConfigs.values()];
+  }
+
   async createDSource(input: Parameters<EngineApi['createDSource']>[0]): Promise<DSource> {
     this.record('createDSource', input);
-    return this.put(this.dsources, { id: this.id('ds'), ...input, createdAt: CREATED_AT });
+    const { id: chosen, ...rest } = input;
+    const existing = this.idempotent(this.dsources, chosen, rest);
+    if (existing !== undefined) return existing;
+    const id = chosen ?? this.id('ds');
+    const timeflow = this.addTimeflow(id, 'link');
+    return this.put(this.dsources, { id, ...rest, currentTimeflowId: timeflow.id, createdAt: CREATED_AT });
   }
 
   async getDSource(id: string): Promise<DSource> {
@@ -80,25 +121,34 @@ export class FakeEngine implements EngineApi {
   async deleteDSource(id: string): Promise<void> {
     this.record('deleteDSource', id);
     this.get(this.dsources, 'dSource', id);
+    this.refuseDependents('dSource', id);
+    this.dropDataset(id);
     this.dsources.delete(id);
   }
 
   async exportDataset(datasetId: string, input: { readOnly: boolean }): Promise<ExportSpec> {
     this.record('exportDataset', datasetId, input);
-    this.dataset(datasetId);
-    return { datasetId, kind: 'bind', source: `/var/lib/snapflow/datasets/${datasetId}`, readOnly: input.readOnly };
+    const timeflow = this.get(this.timeflows, 'timeflow', this.dataset(datasetId).currentTimeflowId);
+    return { datasetId, kind: 'bind', source: timeflow.path, readOnly: input.readOnly };
+  }
+
+  async exportSnapshot(snapshotId: string): Promise<ExportSpec> {
+    this.record('exportSnapshot', snapshotId);
+    const snapshot = this.get(this.snapshots, 'snapshot', snapshotId);
+    return { datasetId: snapshotId, kind: 'bind', source: snapshot.path, readOnly: true };
   }
 
   async snapshotDataset(datasetId: string, input: Parameters<EngineApi['snapshotDataset']>[1]): Promise<Snapshot> {
     this.record('snapshotDataset', datasetId, input);
-    this.dataset(datasetId);
+    const dataset = this.dataset(datasetId);
     const id = this.id('snap');
     return this.put(this.snapshots, {
       id,
       datasetId,
+      timeflowId: dataset.currentTimeflowId,
       createdAt: CREATED_AT,
       ...input,
-      path: `/var/lib/snapflow/snapshots/${id}`,
+      path: `${ROOT}/snapshots/${id}`,
     });
   }
 
@@ -107,28 +157,40 @@ export class FakeEngine implements EngineApi {
     return this.get(this.snapshots, 'snapshot', id);
   }
 
-  async listSnapshots(filter?: { datasetId?: string }): Promise<Snapshot[]> {
+  async listSnapshots(filter?: { datasetId?: string; timeflowId?: string }): Promise<Snapshot[]> {
     this.record('listSnapshots', filter);
+    if (filter?.datasetId !== undefined) this.dataset(filter.datasetId);
+    if (filter?.timeflowId !== undefined) this.get(this.timeflows, 'timeflow', filter.timeflowId);
     return [...this.snapshots.values()].filter(
-      (s) => filter?.datasetId === undefined || s.datasetId === filter.datasetId,
+      (s) =>
+        (filter?.datasetId === undefined || s.datasetId === filter.datasetId) &&
+        (filter?.timeflowId === undefined || s.timeflowId === filter.timeflowId),
     );
   }
 
   async deleteSnapshot(id: string): Promise<void> {
     this.record('deleteSnapshot', id);
     this.get(this.snapshots, 'snapshot', id);
+    this.refuseDependents('snapshot', id);
     this.snapshots.delete(id);
   }
 
   async createVdb(input: Parameters<EngineApi['createVdb']>[0]): Promise<Vdb> {
     this.record('createVdb', input);
-    this.get(this.snapshots, 'snapshot', input.snapshotId);
-    const { snapshotId, ...rest } = input;
+    const snapshot = this.get(this.snapshots, 'snapshot', input.snapshotId);
+    const { id: chosen, snapshotId, ...rest } = input;
+    const existing = this.idempotent(this.vdbs, chosen, { ...rest, parentSnapshotId: snapshotId });
+    if (existing !== undefined) return existing;
+    const id = chosen ?? this.id('vdb');
+    const timeflow = this.addTimeflow(id, 'provision', snapshotId);
     return this.put(this.vdbs, {
-      id: this.id('vdb'),
+      id,
       ...rest,
+      parentDatasetId: snapshot.datasetId,
       parentSnapshotId: snapshotId,
       status: 'PROVISIONING',
+      enabled: true,
+      currentTimeflowId: timeflow.id,
       createdAt: CREATED_AT,
     });
   }
@@ -151,7 +213,74 @@ export class FakeEngine implements EngineApi {
   async deleteVdb(id: string): Promise<void> {
     this.record('deleteVdb', id);
     this.get(this.vdbs, 'VDB', id);
+    this.refuseDependents('VDB', id);
+    this.dropDataset(id);
     this.vdbs.delete(id);
+  }
+
+  async listTimeflows(filter?: { datasetId?: string }): Promise<Timeflow[]> {
+    this.record('listTimeflows', filter);
+    if (filter?.datasetId !== undefined) this.dataset(filter.datasetId);
+    return [...this.timeflows.values()].filter(
+      (timeflow) => filter?.datasetId === undefined || timeflow.datasetId === filter.datasetId,
+    );
+  }
+
+  async getTimeflow(id: string): Promise<Timeflow> {
+    this.record('getTimeflow', id);
+    return this.get(this.timeflows, 'timeflow', id);
+  }
+
+  async createTimeflow(
+    vdbId: string,
+    input: { snapshotId: string; kind: 'refresh' | 'rollback' },
+  ): Promise<{ vdb: Vdb; timeflow: Timeflow; previousTimeflowId: string }> {
+    this.record('createTimeflow', vdbId, input);
+    const vdb = this.get(this.vdbs, 'VDB', vdbId);
+    const snapshot = this.get(this.snapshots, 'snapshot', input.snapshotId);
+    const owner = input.kind === 'rollback' ? vdb.id : vdb.parentDatasetId;
+    if (snapshot.datasetId !== owner) {
+      throw new SnapflowError(ErrorNames.Validation, `snapshot ${snapshot.id} is not a snapshot of ${owner}`, {
+        field: 'snapshotId',
+        action: 'Give a snapshot of the right dataset.',
+      });
+    }
+    const timeflow = this.addTimeflow(vdb.id, input.kind, snapshot.id);
+    const updated = this.put(this.vdbs, {
+      ...vdb,
+      parentSnapshotId: snapshot.id,
+      currentTimeflowId: timeflow.id,
+    });
+    return { vdb: updated, timeflow, previousTimeflowId: vdb.currentTimeflowId };
+  }
+
+  async switchTimeflow(vdbId: string, timeflowId: string): Promise<Vdb> {
+    this.record('switchTimeflow', vdbId, timeflowId);
+    const vdb = this.get(this.vdbs, 'VDB', vdbId);
+    const timeflow = this.get(this.timeflows, 'timeflow', timeflowId);
+    if (timeflow.datasetId !== vdbId) throw conflict(`timeflow ${timeflowId} is not one of VDB ${vdbId}'s`);
+    const parentSnapshotId = timeflow.parentSnapshotId ?? vdb.parentSnapshotId;
+    return this.put(this.vdbs, { ...vdb, parentSnapshotId, currentTimeflowId: timeflowId });
+  }
+
+  async deleteTimeflow(id: string): Promise<void> {
+    this.record('deleteTimeflow', id);
+    const timeflow = this.get(this.timeflows, 'timeflow', id);
+    if (this.dataset(timeflow.datasetId).currentTimeflowId === id) throw conflict(`timeflow ${id} is current`);
+    this.refuseDependents('timeflow', id);
+    for (const snapshot of this.snapshots.values()) if (snapshot.timeflowId === id) this.snapshots.delete(snapshot.id);
+    this.timeflows.delete(id);
+  }
+
+  async getSpace(id: string): Promise<Space> {
+    this.record('getSpace', id);
+    if (!this.timeflows.has(id) && !this.snapshots.has(id)) this.dataset(id);
+    return { id, totalBytes: 0, exclusiveBytes: 0, sharedBytes: 0, exact: false };
+  }
+
+  async listDependents(id: string): Promise<Dependent[]> {
+    this.record('listDependents', id);
+    return this.dependents(id);
   }
 
   private record(method: Method, ...args: unknown[]): void {
@@ -177,14 +306,79 @@ export class FakeEngine implements EngineApi {
     return found;
   }
 
-  private dataset(id: string): void {
-    if (!this.dsources.has(id) && !this.vdbs.has(id)) throw notFound('dataset', id);
+  /** The record a repeated create with a chosen id returns; a ConflictError when its input differs. */
+  private idempotent<T extends object>(map: Map<string, T>, id: string | undefined, input: object): T | undefined {
+    const existing = id === undefined ? undefined : map.get(id);
+    if (existing === undefined) return undefined;
+    const same = Object.entries(input).every(
+      ([key, value]) => JSON.stringify((existing as Record<string, unknown>)[key]) === JSON.stringify(value),
+    );
+    if (!same) throw conflict(`${id} exists with a different input`);
+    return existing;
+  }
+
+  private dataset(id: string): DSource | Vdb {
+    const found = this.dsources.get(id) ?? this.vdbs.get(id);
+    if (found === undefined) throw notFound('dataset', id);
+    return found;
+  }
+
+  private addTimeflow(datasetId: string, kind: Timeflow['kind'], parentSnapshotId?: string): Timeflow {
+    const id = this.id('tf');
+    return this.put(this.timeflows, {
+      id,
+      datasetId,
+      kind,
+      ...(parentSnapshotId === undefined ? {} : { parentSnapshotId }),
+      createdAt: CREATED_AT,
+      path: `${ROOT}/timeflows/${id}`,
+    });
+  }
+
+  private dropDataset(id: string): void {
+    for (const snapshot of this.snapshots.values()) if (snapshot.datasetId === id) this.snapshots.delete(snapshot.id);
+    for (const timeflow of this.timeflows.values()) if (timeflow.datasetId === id) this.timeflows.delete(timeflow.id);
+  }
+
+  /** Timeflows of other datasets cloned from the snapshots `id` owns (a dataset, timeflow or snapshot is given). */
+  private dependents(id: string): Dependent[] {
+    const owned = [...this.snapshots.values()].filter(
+      (snapshot) => snapshot.id === id || snapshot.timeflowId === id || snapshot.datasetId === id,
+    );
+    return owned.flatMap((snapshot) =>
+      [...this.timeflows.values()]
+        .filter((timeflow) => timeflow.parentSnapshotId === snapshot.id && timeflow.datasetId !== snapshot.datasetId)
+        .map((timeflow): Dependent => {
+          const vdb = this.dataset(timeflow.datasetId);
+          return vdb.currentTimeflowId === timeflow.id
+            ? { kind: 'vdb', id: vdb.id, reason: `VDB ${vdb.id} was provisioned from snapshot ${snapshot.id}` }
+            : {
+                kind: 'timeflow',
+                id: timeflow.id,
+                reason: `timeflow ${timeflow.id} of VDB ${vdb.id} was cloned from snapshot ${snapshot.id}`,
+              };
+        }),
+    );
+  }
+
+  private refuseDependents(kind: string, id: string): void {
+    const dependents = this.dependents(id);
+    if (dependents.length === 0) return;
+    throw new SnapflowError(
+      ErrorNames.DependentsExist,
+      `${kind} ${id} cannot be deleted: ${dependents.map((d) => d.reason).join('; ')}`,
+      { action: 'Delete the dependents first.' },
+    );
   }
 }
 
 /** The engine's answer for a missing record. */
 export function notFound(kind: string, id: string): SnapflowError {
   return new SnapflowError(ErrorNames.NotFound, `${kind} ${id} does not exist`, { action: 'Check the id.' });
+}
+
+function conflict(message: string): SnapflowError {
+  return new SnapflowError(ErrorNames.Conflict, message, { action: 'Check the request.' });
 }
 
 /** A clock that always says `at`. */

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalWorkflows, WorkflowRun } from '../../lib/local/local-workflows';
-import { type LocalMode, startLocalMode } from '../../lib/local/start-local-mode';
+import { type LocalMode, type LocalModeOptions, startLocalMode } from '../../lib/local/start-local-mode';
 
 /** Local mode in a temporary directory of its own, for e2e tests. */
 export interface LocalSession {
@@ -17,11 +17,12 @@ export interface LocalSession {
   close(): Promise<void>;
 }
 
-export async function startLocalSession(): Promise<LocalSession> {
+/** @param options what to change of local mode's defaults, e.g. a host runner that fails on purpose */
+export async function startLocalSession(options: Pick<LocalModeOptions, 'wrapHostRunner'> = {}): Promise<LocalSession> {
   const work = await mkdtemp(join(tmpdir(), 'snapflow-e2e-'));
   const home = join(work, 'home');
   await mkdir(join(work, 'mnt'));
-  const local = await startLocalMode({ home, backend: 'auto' }).catch(async (error: unknown) => {
+  const local = await startLocalMode({ ...options, home, backend: 'auto' }).catch(async (error: unknown) => {
     await rm(work, { recursive: true, force: true });
     throw error;
   });

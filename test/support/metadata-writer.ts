@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       id: `env-${index.toString(16).padStart(16, '0')}`,
       name: `environment ${index} ${'x'.repeat(2000)}`,
       hostId: 'local',
+      scratchPath: '/var/tmp/snapflow',
       createdAt: new Date(0).toISOString(),
     }));
     await store.write({ ...store.document, environments });

@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import type { WorkflowName } from '../../lib/core/workflow-inputs';
 import { buildSnapflowApp } from '../../lib/infra/build-app';
 import { type ResolvedTemplate, resolveTemplate } from '../../lib/local/resolve-template';
 
@@ -14,7 +15,7 @@ export function snapflowTemplate(): { template: Template; resolved: ResolvedTemp
 }
 
 /** The plain ASL of one workflow. */
-export function workflowDefinition(workflow: 'link' | 'sync' | 'provision') {
+export function workflowDefinition(workflow: WorkflowName) {
   const machine = snapflowTemplate().resolved.workflows[workflow];
   if (machine === undefined) throw new Error(`The template has no ${workflow} workflow`);
   return machine.definition;

@@ -1,14 +1,17 @@
 import { type HostPlan, type MountPoint, mountPlan, unmountPlan } from '../host-plan';
-import { normalize } from '../paths';
-import type { ProvisionInput } from '../workflow-inputs';
+import type { EngineApi } from '../ports';
 import type { StepPorts } from './step-ports';
 
-/** A provision request that {@link planProvision} accepted, with the mount point it planned. */
-export type CreateVdbInput = ProvisionInput & { target: MountPoint };
+/** What {@link planProvision} planned: the engine's createVdb input and the mount point. */
+export interface CreateVdbInput {
+  vdb: Parameters<EngineApi['createVdb']>[0];
+  target: MountPoint;
+}
 
-/** The new VDB and the host commands that mount and unmount its storage on the target. */
+/** The new VDB, its first timeflow, and the host commands that mount and unmount it on the target. */
 export interface CreatedVdb {
   vdbId: string;
+  timeflowId: string;
   mount: HostPlan;
   unmount: HostPlan;
 }
@@ -18,15 +21,15 @@ export interface CreatedVdb {
  * VDB is deleted again before the error propagates, so a failed step leaves nothing behind.
  */
 export async function createVdb(input: CreateVdbInput, { engine }: Pick<StepPorts, 'engine'>): Promise<CreatedVdb> {
-  const vdb = await engine.createVdb({
-    name: input.name,
-    snapshotId: input.snapshotId,
-    environmentId: input.environmentId,
-    parameters: { ...input.virtualSource, mountLocation: normalize(input.virtualSource.mountLocation) },
-  });
+  const vdb = await engine.createVdb(input.vdb);
   try {
     const exported = await engine.exportDataset(vdb.id, { readOnly: false });
-    return { vdbId: vdb.id, mount: mountPlan(input.target, exported), unmount: unmountPlan(input.target) };
+    return {
+      vdbId: vdb.id,
+      timeflowId: vdb.currentTimeflowId,
+      mount: mountPlan(input.target, exported),
+      unmount: unmountPlan(input.target),
+    };
   } catch (error) {
     // The export's error is what the user must act on; should the delete fail too, the VDB stays
     // PROVISIONING, where listing VDBs shows it.

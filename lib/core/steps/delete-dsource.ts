@@ -2,8 +2,9 @@ import { isAlreadyGone } from './must-exist';
 import type { StepPorts } from './step-ports';
 
 /**
- * Undo of {@link createDSource}: deletes the dSource and its storage. A dSource that is already gone
- * counts as deleted, so the undo can run twice.
+ * Deletes the dSource with its timeflow, snapshots and storage: the delete-dsource workflow's last step
+ * and the undo of {@link createDSource}. A dSource that is already gone counts as deleted, so it can
+ * run twice.
  */
 export async function deleteDSource(
   input: { dsourceId: string },

@@ -2,8 +2,8 @@ import { isAlreadyGone } from './must-exist';
 import type { StepPorts } from './step-ports';
 
 /**
- * Undo of {@link createVdb}: destroys the VDB's storage and record. A VDB that is already gone counts
- * as deleted, so the undo can run twice.
+ * Destroys the VDB's timeflows, snapshots, storage and record: the delete-vdb workflow's last step and
+ * the undo of {@link createVdb}. A VDB that is already gone counts as deleted, so it can run twice.
  */
 export async function deleteVdb(
   input: { vdbId: string },

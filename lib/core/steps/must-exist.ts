@@ -24,3 +24,24 @@ export async function mustExist<T>(field: string, id: string, get: () => Promise
 export function isAlreadyGone(error: unknown): boolean {
   return isSnapflowError(error, ErrorNames.NotFound);
 }
+
+/**
+ * Refuses an id the caller chose for a new record when a record has it already. Creating with a chosen
+ * id is idempotent in the engine, so without this a workflow would adopt the existing record, and its
+ * undo would delete it.
+ *
+ * @param get reads the record; its NotFoundError means the id is free
+ * @throws ConflictError naming the field; any other error of `get` unchanged
+ */
+export async function refuseTakenId(field: string, id: string, get: () => Promise<unknown>): Promise<void> {
+  try {
+    await get();
+  } catch (error) {
+    if (isSnapflowError(error, ErrorNames.NotFound)) return;
+    throw error;
+  }
+  throw new SnapflowError(ErrorNames.Conflict, `${field} ${id} is taken: a record with that id exists`, {
+    field,
+    action: `Leave ${field} out for a new id, or choose one no record has.`,
+  });
+}

@@ -3,17 +3,19 @@ import { ErrorNames, SnapflowError } from '../errors';
 import { mountLocationProblem, normalize, pathsOverlap } from '../paths';
 import { validate } from '../validate';
 import { type LinkInput, linkInputSchema } from '../workflow-inputs';
-import { mustExist } from './must-exist';
+import { mustExist, refuseTakenId } from './must-exist';
 import type { StepPorts } from './step-ports';
 
 const field = 'linkedSource.mountLocation';
 
 /**
  * First step of the link workflow: checks the request against the plugin's schemas, refuses mount
- * locations no mount may use, and checks that the source config and the staging environment exist.
+ * locations no mount may use, and checks that the source config and the staging environment exist and
+ * that a chosen dsourceId is free (the link's undo deletes the dSource, which must be its own).
  *
  * @returns the request with its mount location normalized (`/mnt//x/` becomes `/mnt/x`)
- * @throws ValidationError naming the field at fault; NotFoundError naming `sourceConfigId` or `stagingEnvironmentId`
+ * @throws ValidationError naming the field at fault; NotFoundError naming `sourceConfigId` or `stagingEnvironmentId`;
+ *   ConflictError naming `dsourceId` when a dSource has that id already
  */
 export async function validateLink(input: unknown, { engine }: Pick<StepPorts, 'engine'>): Promise<LinkInput> {
   const link = validate<LinkInput>(linkInputSchema, input, 'input');
@@ -26,6 +28,8 @@ export async function validateLink(input: unknown, { engine }: Pick<StepPorts, '
         'Give the staging mount a directory of its own outside the system directories, e.g. /mnt/snapflow/<name>.',
     });
   }
+  const { dsourceId } = link;
+  if (dsourceId !== undefined) await refuseTakenId('dsourceId', dsourceId, () => engine.getDSource(dsourceId));
   const sourceConfig = await mustExist('sourceConfigId', link.sourceConfigId, () =>
     engine.getSourceConfig(link.sourceConfigId),
   );

@@ -1,7 +1,14 @@
-import { lstat, mkdir, readdir, rmdir, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rmdir, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../../core/errors';
-import type { StorageBackend, StorageBackendKind, StorageListing, StorageUsage } from './storage-backend';
+import type {
+  StorageBackend,
+  StorageBackendKind,
+  StorageListing,
+  StorageTree,
+  StorageUsage,
+  TreeUsage,
+} from './storage-backend';
 
 /**
  * Ids that may name storage. No dots, so an id never reads as `..` and never collides with the
@@ -36,6 +43,8 @@ export abstract class BaseStorageBackend implements StorageBackend {
   /** Makes `target` a point-in-time copy of `source`, read-only for snapshots, writable for clones. */
   protected abstract makeCopy(source: string, target: string, readOnly: boolean): Promise<void>;
   protected abstract removeTree(path: string): Promise<void>;
+  /** Space the trees at `paths` (at least one, all existing) take, summed. */
+  protected abstract measureTrees(paths: readonly string[]): Promise<TreeUsage>;
 
   /** Clears work a crash left half done; runs on every open. */
   protected async sweepLeftovers(): Promise<void> {}
@@ -124,6 +133,31 @@ export abstract class BaseStorageBackend implements StorageBackend {
       this.requireOpen();
       await this.mustExist(path, 'snapshot', id);
       await this.removeTree(path);
+    });
+  }
+
+  renameDataset(id: string, newId: string): Promise<void> {
+    return this.guarded(`renaming dataset ${id} to ${newId}`, async () => {
+      const path = this.datasetPath(id);
+      const target = this.datasetPath(newId);
+      this.requireOpen();
+      await this.mustExist(path, 'dataset', id);
+      await this.mustBeAbsent(target, 'dataset', newId);
+      // One rename(2) in one directory: atomic, and a btrfs subvolume moves with it like a directory.
+      await rename(path, target);
+    });
+  }
+
+  treeUsage(trees: readonly StorageTree[]): Promise<TreeUsage> {
+    return this.guarded('measuring space', async () => {
+      const located = trees.map((tree) => ({
+        ...tree,
+        path: tree.kind === 'dataset' ? this.datasetPath(tree.id) : this.snapshotPath(tree.id),
+      }));
+      this.requireOpen();
+      for (const tree of located) await this.mustExist(tree.path, tree.kind, tree.id);
+      if (located.length === 0) return { totalBytes: 0, exclusiveBytes: 0, sharedBytes: 0, exact: true };
+      return this.measureTrees(located.map((tree) => tree.path));
     });
   }
 

@@ -4,6 +4,7 @@ import { ErrorNames, SnapflowError } from '../../core/errors';
 import { BaseStorageBackend, pathExists } from './base-storage-backend';
 import { findMount, type MountEntry } from './mount-table';
 import { type Command, runCommand } from './run-command';
+import type { TreeUsage } from './storage-backend';
 
 /** Size of the sparse pool image; it only takes the space its data uses. */
 export const DEFAULT_POOL_SIZE_BYTES = 32 * 1024 ** 3;
@@ -26,7 +27,36 @@ export const btrfsCommands = {
     args: ['subvolume', 'snapshot', ...(readOnly ? ['-r'] : []), source, target],
   }),
   deleteSubvolume: (path: string): Command => ({ file: 'btrfs', args: ['subvolume', 'delete', path] }),
+  // Data still in the page cache has no extents yet, so `filesystem du` would not count it.
+  syncFilesystem: (path: string): Command => ({ file: 'btrfs', args: ['filesystem', 'sync', path] }),
+  // One summary line per path, in bytes: Total, Exclusive and Set shared, then the path.
+  filesystemDu: (paths: readonly string[]): Command => ({
+    file: 'btrfs',
+    args: ['filesystem', 'du', '-s', '--raw', ...paths],
+  }),
 };
+
+/** One summary line of `btrfs filesystem du -s --raw`. */
+export interface FilesystemDuLine {
+  totalBytes: number;
+  exclusiveBytes: number;
+  /** Bytes shared with files outside the path, counted once within it. */
+  setSharedBytes: number;
+  path: string;
+}
+
+/**
+ * Reads the summary lines of `btrfs filesystem du -s --raw`, skipping the header. The path is the
+ * rest of the line, so paths with spaces survive.
+ */
+export function parseFilesystemDu(text: string): FilesystemDuLine[] {
+  return text.split('\n').flatMap((line) => {
+    const match = /^\s*([0-9]+)\s+([0-9]+)\s+([0-9]+)\s+(.+)$/.exec(line);
+    if (match === null) return [];
+    const [, total = '', exclusive = '', shared = '', path = ''] = match;
+    return [{ totalBytes: Number(total), exclusiveBytes: Number(exclusive), setSharedBytes: Number(shared), path }];
+  });
+}
 
 /** Options of {@link BtrfsBackend}. */
 export interface BtrfsBackendOptions {
@@ -98,6 +128,25 @@ export class BtrfsBackend extends BaseStorageBackend {
 
   protected async removeTree(path: string): Promise<void> {
     await runCommand(btrfsCommands.deleteSubvolume(path));
+  }
+
+  protected async measureTrees(paths: readonly string[]): Promise<TreeUsage> {
+    await runCommand(btrfsCommands.syncFilesystem(this.poolPath));
+    const output = await runCommand(btrfsCommands.filesystemDu(paths));
+    const lines = parseFilesystemDu(output);
+    if (lines.length !== paths.length)
+      throw new SnapflowError(
+        ErrorNames.Storage,
+        `btrfs filesystem du answered ${lines.length} summary lines for ${paths.length} paths`,
+        { action: 'Check that btrfs-progs is installed and recent (5.x or later).', output: output.slice(-4096) },
+      );
+    const sum = (pick: (line: FilesystemDuLine) => number) => lines.reduce((total, line) => total + pick(line), 0);
+    return {
+      totalBytes: sum((line) => line.totalBytes),
+      exclusiveBytes: sum((line) => line.exclusiveBytes),
+      sharedBytes: sum((line) => line.setSharedBytes),
+      exact: true,
+    };
   }
 
   /** Creates and formats the image unless it exists; formatting under another name makes it all or nothing. */

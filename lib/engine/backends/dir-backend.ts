@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BaseStorageBackend } from './base-storage-backend';
 import { type Command, runCommand } from './run-command';
+import type { TreeUsage } from './storage-backend';
 
 /** Prefix of a copy in progress; renamed to its id once complete. */
 const PARTIAL_PREFIX = '.partial-';
@@ -59,6 +60,12 @@ export class DirBackend extends BaseStorageBackend {
     await removeTree(doomed);
   }
 
+  /** Copies share nothing the backend can see, so everything counts as exclusive, and the answer as inexact. */
+  protected async measureTrees(paths: readonly string[]): Promise<TreeUsage> {
+    const totalBytes = await sumFileSizes(paths);
+    return { totalBytes, exclusiveBytes: totalBytes, sharedBytes: 0, exact: false };
+  }
+
   protected override async sweepLeftovers(): Promise<void> {
     for (const directory of [this.directory('dataset'), this.directory('snapshot')]) {
       for (const name of await readdir(directory)) {
@@ -67,6 +74,26 @@ export class DirBackend extends BaseStorageBackend {
       }
     }
   }
+}
+
+/** Bytes of the regular files under `paths`, counting a file with several hard links once. */
+export async function sumFileSizes(paths: readonly string[]): Promise<number> {
+  const linked = new Set<string>();
+  let total = 0;
+  const visit = async (path: string): Promise<void> => {
+    const stats = await lstat(path);
+    if (stats.isFile()) {
+      const inode = `${stats.dev}:${stats.ino}`;
+      if (stats.nlink > 1 && linked.has(inode)) return;
+      if (stats.nlink > 1) linked.add(inode);
+      total += stats.size;
+      return;
+    }
+    if (!stats.isDirectory()) return;
+    for (const name of await readdir(path)) await visit(join(path, name));
+  };
+  for (const path of paths) await visit(path);
+  return total;
 }
 
 /** Removes a tree, also one holding read-only directories when not running as root. */

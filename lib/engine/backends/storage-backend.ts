@@ -13,6 +13,24 @@ export interface StorageUsage {
   freeBytes: number;
 }
 
+/** One dataset or snapshot in the pool, by id. */
+export interface StorageTree {
+  kind: 'dataset' | 'snapshot';
+  id: string;
+}
+
+/** Space a set of trees takes: the sum over the trees of what each one takes. */
+export interface TreeUsage {
+  /** Bytes of file data the trees reference. */
+  totalBytes: number;
+  /** Bytes no file outside each tree references. */
+  exclusiveBytes: number;
+  /** Bytes each tree shares with files outside it (counted once per tree). */
+  sharedBytes: number;
+  /** False when the backend cannot tell shared from exclusive and counts everything as exclusive. */
+  exact: boolean;
+}
+
 /**
  * Datasets (writable trees), snapshots (read-only points in time of a dataset) and clones (writable
  * datasets made from a snapshot), all named by id. Every operation either does what it says or throws
@@ -38,10 +56,15 @@ export interface StorageBackend {
   clone(snapshotId: string, newDatasetId: string): Promise<string>;
   deleteDataset(id: string): Promise<void>;
   deleteSnapshot(id: string): Promise<void>;
+  /** Gives a dataset a new id, atomically and without copying its data (for metadata migrations). */
+  renameDataset(id: string, newId: string): Promise<void>;
   /** Where a dataset's tree is on this machine, whether or not it exists. */
   datasetPath(id: string): string;
   /** Where a snapshot's tree is on this machine, whether or not it exists. */
   snapshotPath(id: string): string;
   list(): Promise<StorageListing>;
+  /** Size and free space of the whole pool. */
   usage(): Promise<StorageUsage>;
+  /** Space the given trees take, summed; no trees take no space. */
+  treeUsage(trees: readonly StorageTree[]): Promise<TreeUsage>;
 }

@@ -31,3 +31,16 @@ export function noteUndoFailure(scope: Construct, id: string): sfn.Pass {
     resultPath: ERROR_PATH,
   });
 }
+
+/**
+ * Sends an undo step's own failure to a {@link noteUndoFailure} Pass named `Note<id>Failure`, then to
+ * `failed`: the undo stops there, since later undo steps assume this one succeeded.
+ */
+export function catchUndoFailure(
+  undo: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
+  scope: Construct,
+  id: string,
+  failed: sfn.Fail,
+): void {
+  undo.addCatch(noteUndoFailure(scope, `Note${id}Failure`).next(failed), { resultPath: UNDO_ERROR_PATH });
+}

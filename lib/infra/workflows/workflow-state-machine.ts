@@ -2,12 +2,10 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-
-/** The user-visible operations Snapflow runs as state machines. */
-export type WorkflowName = 'link' | 'sync' | 'provision';
+import type { WorkflowName } from '../../core/workflow-inputs';
 
 export interface WorkflowStateMachineProps {
-  /** Which workflow this is; local mode finds the state machine by it. */
+  /** Which workflow this is; local mode and the API find the state machine by it. */
   readonly workflow: WorkflowName;
   /** The first state, chained to the rest. */
   readonly definition: sfn.IChainable;

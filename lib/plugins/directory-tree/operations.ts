@@ -70,6 +70,12 @@ export const operations = {
     postSnapshot(): SnapshotDefinition {
       return {};
     },
+
+    /**
+     * Runs on dSource disable and delete. The staging mount only exists while a sync runs, so there is
+     * no per-dSource state on the staging host to clean.
+     */
+    stopStaging(): void {},
   },
 
   virtual: {
@@ -86,6 +92,26 @@ export const operations = {
     reconfigure(sourceConfig: SourceConfigDefinition): SourceConfigDefinition {
       return sourceConfig;
     },
+
+    /*
+     * A directory tree has nothing to quiesce, start, stop or tear down: its only state on the host
+     * is the mount, which the engine steps handle. These operations exist so that every workflow calls
+     * the plugin at the points the SDK documents, and a plugin for a real application has them to fill.
+     */
+
+    /** Before the unmount in refresh, rollback, disable and delete. */
+    unconfigure(): void {},
+    /** Delete only, after unconfigure. */
+    cleanup(): void {},
+    /** After the mount in start. */
+    start(): void {},
+    /** Before the unmount in stop. */
+    stop(): void {},
+    /** Whether the dataset is up; `enable` re-attaches an INACTIVE one. */
+    status(): 'ACTIVE' | 'INACTIVE' {
+      return 'INACTIVE';
+    },
+    preSnapshot(): void {},
 
     postSnapshot(): SnapshotDefinition {
       return {};

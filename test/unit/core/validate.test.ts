@@ -36,7 +36,9 @@ describe('validate', () => {
   it('names an unknown field and lists the known ones', () => {
     const error = failure({ ...good, extra: 1 });
     expect(error.field).toBe('input.extra');
-    expect(error.action).toBe('Remove it; known fields are: name, snapshotId, environmentId, virtualSource.');
+    expect(error.action).toBe(
+      'Remove it; known fields are: vdbId, name, snapshotId, sourceDataId, environmentId, virtualSource.',
+    );
   });
 
   it.each([

@@ -93,6 +93,80 @@ describe('createEngineClient', () => {
     expect(await client.listDSources()).toEqual([]);
   });
 
+  it('runs timeflows, space, dependents, snapshot exports and environment deletion over HTTP', async () => {
+    // Prepare: a dSource under a chosen id with two snapshots, and a VDB of the first one.
+    const client = createEngineClient({ url: running.url, token: TOKEN });
+    const environment = await client.createEnvironment({ name: 'timeflows', hostId: 'local' });
+    const sourceConfig = await client.createSourceConfig({
+      environmentId: environment.id,
+      name: 'data',
+      path: '/srv/timeflows',
+    });
+    const dsourceInput = {
+      id: 'ds-00000000000000f1',
+      name: 'data',
+      sourceConfigId: sourceConfig.id,
+      stagingEnvironmentId: environment.id,
+      parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/client-timeflows' },
+    };
+    const dsource = await client.createDSource(dsourceInput);
+    await writeFile(join((await client.exportDataset(dsource.id, { readOnly: false })).source, 'data.txt'), 'one');
+    const first = await client.snapshotDataset(dsource.id, { provenance, metadata: {} });
+    const second = await client.snapshotDataset(dsource.id, { provenance, metadata: {} });
+    const vdb = await client.createVdb({
+      id: 'vdb-00000000000000f2',
+      name: 'dev',
+      snapshotId: first.id,
+      environmentId: environment.id,
+      parameters: { mountLocation: '/mnt/client-timeflows-vdb' },
+    });
+
+    // Act
+    const repeated = await client.createDSource(dsourceInput);
+    const refreshed = await client.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+    const timeflows = await client.listTimeflows({ datasetId: vdb.id });
+    const everyTimeflow = await client.listTimeflows();
+    const dependents = await client.listDependents(first.id);
+    const space = await client.getSpace(dsource.id);
+    const exported = await client.exportSnapshot(first.id);
+    const switched = await client.switchTimeflow(vdb.id, vdb.currentTimeflowId);
+    const ofTimeflow = await client.listSnapshots({ datasetId: dsource.id, timeflowId: dsource.currentTimeflowId });
+    const refusal = await client.deleteEnvironment(environment.id).then(unexpected, (error: unknown) => error);
+    const conflict = await client
+      .createDSource({ ...dsourceInput, name: 'other' })
+      .then(unexpected, (error: unknown) => error);
+
+    // Assess: the client answers what the engine itself answers.
+    const { engine } = running;
+    expect(repeated).toEqual(dsource);
+    expect(refreshed).toMatchObject({ previousTimeflowId: vdb.currentTimeflowId, timeflow: { kind: 'refresh' } });
+    expect(await client.getTimeflow(refreshed.timeflow.id)).toEqual(refreshed.timeflow);
+    expect(timeflows).toEqual(await engine.listTimeflows({ datasetId: vdb.id }));
+    expect(everyTimeflow).toEqual(await engine.listTimeflows());
+    // Listed while the refreshed timeflow was current: the first timeflow, cloned from `first`, was not.
+    expect(dependents).toEqual([{ kind: 'timeflow', id: vdb.currentTimeflowId, reason: expect.any(String) }]);
+    expect(await client.listDependents(first.id)).toEqual(await engine.listDependents(first.id));
+    expect(space).toEqual({ id: dsource.id, totalBytes: 9, exclusiveBytes: 9, sharedBytes: 0, exact: false });
+    expect(await readFile(join(exported.source, 'data.txt'), 'utf8')).toBe('one');
+    expect(switched).toEqual(await client.getVdb(vdb.id));
+    expect(ofTimeflow).toEqual([first, second]);
+    expect(refusal).toMatchObject({ name: ErrorNames.DependentsExist, message: expect.stringContaining(vdb.id) });
+    expect(conflict).toMatchObject({ name: ErrorNames.Conflict, field: 'id' });
+    expect(await client.listSourceConfigs()).toContainEqual(sourceConfig);
+
+    // Act and assess: tearing down, the environment last.
+    await expect(client.deleteTimeflow(refreshed.timeflow.id)).resolves.toBeUndefined();
+    await client.deleteVdb(vdb.id);
+    await client.deleteDSource(dsource.id);
+    expect(await client.listDependents(environment.id)).toEqual([
+      { kind: 'sourceConfig', id: sourceConfig.id, reason: expect.stringContaining(sourceConfig.id) },
+    ]);
+    const spare = await client.createEnvironment({ name: 'spare', hostId: 'local', scratchPath: '/srv/scratch' });
+    expect(spare.scratchPath).toBe('/srv/scratch');
+    await expect(client.deleteEnvironment(spare.id)).resolves.toBeUndefined();
+    await expect(client.getEnvironment(spare.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+  });
+
   it('turns error answers into SnapflowErrors with the same name, message, action and field', async () => {
     // Prepare
     const client = createEngineClient({ url: running.url, token: TOKEN });

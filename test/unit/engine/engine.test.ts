@@ -1,8 +1,8 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../../lib/core/errors';
-import type { Provenance } from '../../../lib/core/model';
+import type { Provenance, Snapshot } from '../../../lib/core/model';
 import { ID_PATTERN } from '../../../lib/core/workflow-inputs';
 import { DirBackend } from '../../../lib/engine/backends/dir-backend';
 import { Engine } from '../../../lib/engine/engine';
@@ -10,6 +10,11 @@ import { MetadataStore } from '../../../lib/engine/metadata-store';
 import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
 
 const provenance: Provenance = { trigger: { kind: 'api' }, pluginVersion: '0.1.0' };
+
+/** For promises that must reject: resolving fails the test. */
+function unexpected(value: unknown): never {
+  throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+}
 const linkedSource = { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/staging/data' };
 
 /** An engine over a dir backend and a metadata file under `root`, reconciled as at start-up. */
@@ -51,12 +56,27 @@ describe('Engine', () => {
     return { local, alsoLocal, remote, sourceConfig, dsource };
   }
 
+  /** Where a dSource's or VDB's current tree is. */
+  function currentTree(dataset: { currentTimeflowId: string }): string {
+    return backend.datasetPath(dataset.currentTimeflowId);
+  }
+
   /** A dSource holding one file, snapshotted once. */
   async function seedSnapshot() {
     const seeded = await seed();
-    await writeFile(join(backend.datasetPath(seeded.dsource.id), 'data.txt'), 'v1');
+    await writeFile(join(currentTree(seeded.dsource), 'data.txt'), 'v1');
     const snapshot = await engine.snapshotDataset(seeded.dsource.id, { provenance, metadata: {} });
     return { ...seeded, snapshot };
+  }
+
+  /** A VDB of `snapshot` on `environmentId`, mounted at `/mnt/<name>`. */
+  function provision(snapshot: Snapshot, environmentId: string, name = 'dev') {
+    return engine.createVdb({
+      name,
+      snapshotId: snapshot.id,
+      environmentId,
+      parameters: { mountLocation: `/mnt/${name}` },
+    });
   }
 
   describe('ids', () => {
@@ -68,8 +88,8 @@ describe('Engine', () => {
         environmentId: local.id,
         parameters: { mountLocation: '/mnt/dev' },
       });
-      const ids = [local.id, sourceConfig.id, dsource.id, snapshot.id, vdb.id];
-      expect(ids.map((id) => id.split('-')[0])).toEqual(['env', 'sc', 'ds', 'snap', 'vdb']);
+      const ids = [local.id, sourceConfig.id, dsource.id, dsource.currentTimeflowId, snapshot.id, vdb.id];
+      expect(ids.map((id) => id.split('-')[0])).toEqual(['env', 'sc', 'ds', 'tf', 'snap', 'vdb']);
       for (const id of ids) expect(id).toMatch(new RegExp(ID_PATTERN));
     });
   });
@@ -77,7 +97,11 @@ describe('Engine', () => {
   describe('createEnvironment', () => {
     it('records the environment, lists it and gets it by id', async () => {
       const created = await engine.createEnvironment({ name: 'web 1', hostId: 'mi-0123456789abcdef0' });
-      expect(created).toMatchObject({ name: 'web 1', hostId: 'mi-0123456789abcdef0' });
+      expect(created).toMatchObject({
+        name: 'web 1',
+        hostId: 'mi-0123456789abcdef0',
+        scratchPath: '/var/tmp/snapflow',
+      });
       expect(Date.parse(created.createdAt)).not.toBeNaN();
       expect(await engine.getEnvironment(created.id)).toEqual(created);
       expect(await engine.listEnvironments()).toEqual([created]);
@@ -88,6 +112,8 @@ describe('Engine', () => {
       [{ name: '', hostId: 'local' }, 'name'],
       [{ hostId: 'local' }, 'name'],
       [{ name: 'x', hostId: 'local', region: 'eu' }, 'region'],
+      [{ name: 'x', hostId: 'local', scratchPath: 'tmp/snapflow' }, 'scratchPath'],
+      [{ name: 'x', hostId: 'local', scratchPath: '/tmp/a b' }, 'scratchPath'],
     ])('refuses %j with ValidationError naming %s', async (input, field) => {
       await expect(engine.createEnvironment(input as { name: string; hostId: string })).rejects.toMatchObject({
         name: ErrorNames.Validation,
@@ -96,12 +122,62 @@ describe('Engine', () => {
       });
     });
 
+    it('keeps a scratch path given', async () => {
+      const created = await engine.createEnvironment({ name: 'web', hostId: 'local', scratchPath: '/srv/scratch' });
+      expect((await engine.getEnvironment(created.id)).scratchPath).toBe('/srv/scratch');
+    });
+
     it('answers NotFoundError for an unknown id', async () => {
       await expect(engine.getEnvironment('env-0000000000000000')).rejects.toMatchObject({ name: ErrorNames.NotFound });
     });
   });
 
+  describe('deleteEnvironment', () => {
+    it('refuses while source configs, staging dSources or VDBs use it, listing each by id', async () => {
+      // Prepare
+      const { local, alsoLocal, sourceConfig, dsource, snapshot } = await seedSnapshot();
+      const vdb = await provision(snapshot, alsoLocal.id);
+
+      // Act
+      const refusals = await Promise.all(
+        [local.id, alsoLocal.id].map((id) => engine.deleteEnvironment(id).then(unexpected, (error: unknown) => error)),
+      );
+
+      // Assess
+      expect(await engine.listDependents(local.id)).toEqual([
+        { kind: 'sourceConfig', id: sourceConfig.id, reason: expect.stringContaining(sourceConfig.id) },
+        { kind: 'dsource', id: dsource.id, reason: expect.stringContaining(dsource.id) },
+      ]);
+      expect(await engine.listDependents(alsoLocal.id)).toEqual([
+        { kind: 'vdb', id: vdb.id, reason: expect.stringContaining(vdb.id) },
+      ]);
+      for (const refusal of refusals)
+        expect(refusal).toMatchObject({
+          name: ErrorNames.DependentsExist,
+          action: expect.stringContaining('/dependents/'),
+        });
+      expect((refusals[0] as Error).message).toMatch(new RegExp(`${sourceConfig.id}.*${dsource.id}`));
+      expect((refusals[1] as Error).message).toContain(vdb.id);
+      expect(await engine.listEnvironments()).toHaveLength(3);
+    });
+
+    it('deletes an environment nothing uses, then answers NotFoundError', async () => {
+      const { remote } = await seed();
+      expect(await engine.listDependents(remote.id)).toEqual([]);
+      await engine.deleteEnvironment(remote.id);
+      await expect(engine.getEnvironment(remote.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await expect(engine.deleteEnvironment(remote.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    });
+  });
+
   describe('createSourceConfig', () => {
+    it('records source configs and lists them, oldest first', async () => {
+      const { sourceConfig, local } = await seed();
+      const other = await engine.createSourceConfig({ environmentId: local.id, name: 'logs', path: '/srv/logs' });
+      expect(await engine.listSourceConfigs()).toEqual([sourceConfig, other]);
+      expect(await engine.getSourceConfig(other.id)).toEqual(other);
+    });
+
     it('refuses a path that is not a unix path, naming the field', async () => {
       const local = await engine.createEnvironment({ name: 'local', hostId: 'local' });
       await expect(
@@ -117,15 +193,26 @@ describe('Engine', () => {
   });
 
   describe('createDSource', () => {
-    it('records the dSource and creates its empty storage', async () => {
+    it('records the dSource with its first timeflow, whose storage is empty', async () => {
       const { dsource, sourceConfig, local } = await seed();
       expect(dsource).toMatchObject({
         sourceConfigId: sourceConfig.id,
         stagingEnvironmentId: local.id,
         parameters: linkedSource,
       });
-      expect(await readdir(backend.datasetPath(dsource.id))).toEqual([]);
+      const timeflow = await engine.getTimeflow(dsource.currentTimeflowId);
+      expect(timeflow).toEqual({
+        id: dsource.currentTimeflowId,
+        datasetId: dsource.id,
+        kind: 'link',
+        createdAt: dsource.createdAt,
+        path: backend.datasetPath(dsource.currentTimeflowId),
+      });
+      expect(await readdir(timeflow.path)).toEqual([]);
       expect(await engine.getDSource(dsource.id)).toEqual(dsource);
+      expect(await engine.listDSources()).toEqual([dsource]);
+      expect(await engine.listTimeflows({ datasetId: dsource.id })).toEqual([timeflow]);
+      expect(await backend.list()).toEqual({ datasets: [timeflow.id], snapshots: [] });
     });
 
     it('validates parameters against the linked-source schema, naming linkedSource fields', async () => {
@@ -193,10 +280,15 @@ describe('Engine', () => {
       const { dsource, snapshot } = await seedSnapshot();
 
       // Act
-      await writeFile(join(backend.datasetPath(dsource.id), 'data.txt'), 'v2');
+      await writeFile(join(currentTree(dsource), 'data.txt'), 'v2');
 
       // Assess
-      expect(snapshot).toMatchObject({ datasetId: dsource.id, metadata: {}, provenance });
+      expect(snapshot).toMatchObject({
+        datasetId: dsource.id,
+        timeflowId: dsource.currentTimeflowId,
+        metadata: {},
+        provenance,
+      });
       expect(snapshot.path).toBe(backend.snapshotPath(snapshot.id));
       expect(await readFile(join(snapshot.path, 'data.txt'), 'utf8')).toBe('v1');
       expect(await engine.getSnapshot(snapshot.id)).toEqual(snapshot);
@@ -214,9 +306,15 @@ describe('Engine', () => {
       expect((await engine.listSnapshots()).map((s) => s.id)).toEqual([snapshot.id, ofVdb.id]);
       expect(await engine.listSnapshots({ datasetId: dsource.id })).toEqual([snapshot]);
       expect(await engine.listSnapshots({ datasetId: vdb.id })).toEqual([ofVdb]);
+      expect(await engine.listSnapshots({ timeflowId: vdb.currentTimeflowId })).toEqual([ofVdb]);
+      expect(await engine.listSnapshots({ datasetId: dsource.id, timeflowId: vdb.currentTimeflowId })).toEqual([]);
       await expect(engine.listSnapshots({ datasetId: 'ds-0000000000000000' })).rejects.toMatchObject({
         name: ErrorNames.NotFound,
         field: 'datasetId',
+      });
+      await expect(engine.listSnapshots({ timeflowId: 'tf-0000000000000000' })).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'timeflowId',
       });
     });
 
@@ -236,12 +334,12 @@ describe('Engine', () => {
   });
 
   describe('exportDataset', () => {
-    it('answers a bind export of the dataset storage', async () => {
+    it("answers a bind export of the dataset's current timeflow", async () => {
       const { dsource } = await seed();
       expect(await engine.exportDataset(dsource.id, { readOnly: false })).toEqual({
         datasetId: dsource.id,
         kind: 'bind',
-        source: backend.datasetPath(dsource.id),
+        source: currentTree(dsource),
         readOnly: false,
       });
     });
@@ -250,6 +348,25 @@ describe('Engine', () => {
       await expect(engine.exportDataset('vdb-0000000000000000', { readOnly: true })).rejects.toMatchObject({
         name: ErrorNames.NotFound,
         field: 'datasetId',
+      });
+    });
+  });
+
+  describe('exportSnapshot', () => {
+    it('answers a read-only bind export of the snapshot, named by the snapshot id', async () => {
+      const { snapshot } = await seedSnapshot();
+      const exported = await engine.exportSnapshot(snapshot.id);
+      expect(exported).toEqual({ datasetId: snapshot.id, kind: 'bind', source: snapshot.path, readOnly: true });
+      expect(await readFile(join(exported.source, 'data.txt'), 'utf8')).toBe('v1');
+    });
+
+    it('refuses an unknown snapshot, and a snapshot whose storage is gone', async () => {
+      const { snapshot } = await seedSnapshot();
+      await expect(engine.exportSnapshot('snap-0000000000000000')).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await rm(snapshot.path, { recursive: true });
+      await expect(engine.exportSnapshot(snapshot.id)).rejects.toMatchObject({
+        name: ErrorNames.Storage,
+        message: expect.stringContaining(snapshot.path),
       });
     });
   });
@@ -270,8 +387,23 @@ describe('Engine', () => {
       await writeFile(join(exported.source, 'data.txt'), 'changed in the VDB');
 
       // Assess
-      expect(vdb).toMatchObject({ parentSnapshotId: snapshot.id, environmentId: remote.id, status: 'PROVISIONING' });
+      expect(vdb).toMatchObject({
+        parentDatasetId: snapshot.datasetId,
+        parentSnapshotId: snapshot.id,
+        environmentId: remote.id,
+        status: 'PROVISIONING',
+        enabled: true,
+      });
+      expect(await engine.getTimeflow(vdb.currentTimeflowId)).toEqual({
+        id: vdb.currentTimeflowId,
+        datasetId: vdb.id,
+        kind: 'provision',
+        parentSnapshotId: snapshot.id,
+        createdAt: vdb.createdAt,
+        path: exported.source,
+      });
       expect(await readFile(join(snapshot.path, 'data.txt'), 'utf8')).toBe('v1');
+      expect(await readFile(join(currentTree(vdb), 'data.txt'), 'utf8')).toBe('changed in the VDB');
       expect(await engine.listVdbs()).toEqual([vdb]);
     });
 
@@ -385,7 +517,7 @@ describe('Engine', () => {
   });
 
   describe('updateVdb', () => {
-    it('sets status and source config, and nothing else', async () => {
+    it('sets status, enabled and source config, and nothing else', async () => {
       const { snapshot, local } = await seedSnapshot();
       const vdb = await engine.createVdb({
         name: 'dev',
@@ -397,9 +529,17 @@ describe('Engine', () => {
       const updated = await engine.updateVdb(vdb.id, { status: 'RUNNING', sourceConfig });
       expect(updated).toEqual({ ...vdb, status: 'RUNNING', sourceConfig });
       expect(await engine.getVdb(vdb.id)).toEqual(updated);
-      await expect(engine.updateVdb(vdb.id, { status: 'STOPPED' as never })).rejects.toMatchObject({
+      const stopped = await engine.updateVdb(vdb.id, { status: 'STOPPED', enabled: false });
+      expect(stopped).toEqual({ ...updated, status: 'STOPPED', enabled: false });
+      await expect(engine.updateVdb(vdb.id, { status: 'GONE' as never })).rejects.toMatchObject({
         name: ErrorNames.Validation,
         field: 'status',
+      });
+      await expect(
+        engine.updateVdb(vdb.id, { currentTimeflowId: 'tf-0000000000000000' } as never),
+      ).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'currentTimeflowId',
       });
       await expect(engine.updateVdb('vdb-0000000000000000', { status: 'RUNNING' })).rejects.toMatchObject({
         name: ErrorNames.NotFound,
@@ -466,6 +606,7 @@ describe('Engine', () => {
       await expect(engine.getSnapshot(vdbSnapshot.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
       await expect(engine.getDSource(dsource.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
       expect(await engine.listSnapshots()).toEqual([]);
+      expect(await engine.listTimeflows()).toEqual([]);
       expect(await backend.list()).toEqual({ datasets: [], snapshots: [] });
       expect((await engine.health()).inconsistencies).toEqual([]);
     });
@@ -473,7 +614,7 @@ describe('Engine', () => {
     it('deletes a snapshot without clones, and answers NotFoundError when deleting again', async () => {
       const { snapshot, dsource } = await seedSnapshot();
       await engine.deleteSnapshot(snapshot.id);
-      expect(await backend.list()).toEqual({ datasets: [dsource.id], snapshots: [] });
+      expect(await backend.list()).toEqual({ datasets: [dsource.currentTimeflowId], snapshots: [] });
       await expect(engine.deleteSnapshot(snapshot.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
       await expect(engine.deleteVdb('vdb-0000000000000000')).rejects.toMatchObject({ name: ErrorNames.NotFound });
       await expect(engine.deleteDSource('ds-0000000000000000')).rejects.toMatchObject({ name: ErrorNames.NotFound });
@@ -494,7 +635,10 @@ describe('Engine', () => {
       expect(await reopened.engine.getEnvironment(local.id)).toEqual(local);
       expect(await reopened.engine.getDSource(dsource.id)).toEqual(dsource);
       expect(await reopened.engine.getSnapshot(snapshot.id)).toEqual(snapshot);
-      expect(reopened.report).toEqual({ removedDatasets: [], removedSnapshots: [], inconsistencies: [] });
+      expect(await reopened.engine.getTimeflow(dsource.currentTimeflowId)).toEqual(
+        await engine.getTimeflow(dsource.currentTimeflowId),
+      );
+      expect(reopened.report).toEqual({ removedTimeflows: [], removedSnapshots: [], inconsistencies: [] });
     });
   });
 
@@ -502,8 +646,8 @@ describe('Engine', () => {
     it('removes storage that no record refers to, as a crash between the two steps leaves', async () => {
       // Prepare
       const { dsource } = await seed();
-      await backend.createDataset('vdb-00000000000000aa');
-      await backend.snapshot(dsource.id, 'snap-00000000000000bb');
+      await backend.createDataset('tf-00000000000000aa');
+      await backend.snapshot(dsource.currentTimeflowId, 'snap-00000000000000bb');
       expect((await engine.health()).inconsistencies.map((problem) => problem.kind)).toEqual([
         'orphan-storage',
         'orphan-storage',
@@ -513,15 +657,15 @@ describe('Engine', () => {
       const { report } = await openEngine(root);
 
       // Assess
-      expect(report.removedDatasets).toEqual(['vdb-00000000000000aa']);
+      expect(report.removedTimeflows).toEqual(['tf-00000000000000aa']);
       expect(report.removedSnapshots).toEqual(['snap-00000000000000bb']);
-      expect(await backend.list()).toEqual({ datasets: [dsource.id], snapshots: [] });
+      expect(await backend.list()).toEqual({ datasets: [dsource.currentTimeflowId], snapshots: [] });
     });
 
     it('keeps records whose storage is missing and reports them on health', async () => {
       // Prepare
       const { dsource, snapshot } = await seedSnapshot();
-      await rm(backend.datasetPath(dsource.id), { recursive: true });
+      await rm(currentTree(dsource), { recursive: true });
 
       // Act
       const reopened = await openEngine(root);
@@ -531,7 +675,11 @@ describe('Engine', () => {
       expect(health.status).toBe('degraded');
       expect(health.backend).toEqual({ kind: 'dir', reason: 'dir backend: chosen by the test' });
       expect(health.inconsistencies).toEqual([
-        { kind: 'missing-storage', id: dsource.id, message: expect.stringContaining(backend.datasetPath(dsource.id)) },
+        {
+          kind: 'missing-storage',
+          id: dsource.currentTimeflowId,
+          message: expect.stringContaining(currentTree(dsource)),
+        },
       ]);
       expect(await reopened.engine.getDSource(dsource.id)).toEqual(dsource);
       await expect(reopened.engine.snapshotDataset(dsource.id, { provenance, metadata: {} })).rejects.toMatchObject({
@@ -564,9 +712,561 @@ describe('Engine', () => {
       await mkdir(fresh);
       await openEngine(fresh);
       expect(JSON.parse(await readFile(join(fresh, 'engine', 'metadata.json'), 'utf8'))).toMatchObject({
-        version: 1,
+        version: 2,
+        timeflows: [],
         vdbs: [],
       });
+    });
+  });
+
+  describe('client-chosen ids', () => {
+    const dsourceId = 'ds-00000000000000d1';
+    const vdbId = 'vdb-00000000000000e1';
+
+    it('creates a dSource under the id given, and answers the same record when the create is repeated', async () => {
+      // Prepare
+      const { sourceConfig, remote } = await seed();
+      const input = {
+        id: dsourceId,
+        name: 'retried',
+        sourceConfigId: sourceConfig.id,
+        stagingEnvironmentId: remote.id,
+        parameters: { ...linkedSource, excludes: ['tmp'] },
+      };
+
+      // Act: a first call, a retry, and two more racing each other.
+      const first = await engine.createDSource(input);
+      const repeats = await Promise.all([
+        engine.createDSource({ ...input, parameters: { excludes: ['tmp'], ...linkedSource } }),
+        engine.createDSource(input),
+        engine.createDSource(input),
+      ]);
+
+      // Assess
+      expect(first.id).toBe(dsourceId);
+      for (const repeat of repeats) expect(repeat).toEqual(first);
+      expect((await engine.listDSources()).filter((dsource) => dsource.id === dsourceId)).toHaveLength(1);
+      expect(await engine.listTimeflows({ datasetId: dsourceId })).toHaveLength(1);
+      expect((await backend.list()).datasets).toHaveLength(2);
+    });
+
+    it('refuses the same dSource id with different input, naming id', async () => {
+      const { sourceConfig, remote } = await seed();
+      const input = {
+        id: dsourceId,
+        name: 'first',
+        sourceConfigId: sourceConfig.id,
+        stagingEnvironmentId: remote.id,
+        parameters: linkedSource,
+      };
+      await engine.createDSource(input);
+      for (const changed of [{ name: 'second' }, { parameters: { ...linkedSource, username: 'other' } }])
+        await expect(engine.createDSource({ ...input, ...changed })).rejects.toMatchObject({
+          name: ErrorNames.Conflict,
+          field: 'id',
+          message: expect.stringContaining(dsourceId),
+          action: expect.stringMatching(/choose a new id/),
+        });
+    });
+
+    it.each([
+      ['vdb-00000000000000d1', 'another kind'],
+      ['ds-00000000000000D1', 'upper case'],
+      ['ds-1', 'too short'],
+    ])('refuses the dSource id %s (%s) with ValidationError naming id', async (id) => {
+      const { sourceConfig, remote } = await seed();
+      await expect(
+        engine.createDSource({
+          id,
+          name: 'x',
+          sourceConfigId: sourceConfig.id,
+          stagingEnvironmentId: remote.id,
+          parameters: linkedSource,
+        }),
+      ).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'id' });
+    });
+
+    it('creates a VDB under the id given, idempotently, also after the VDB was refreshed', async () => {
+      // Prepare
+      const { snapshot, dsource, local } = await seedSnapshot();
+      const input = {
+        id: vdbId,
+        name: 'dev',
+        snapshotId: snapshot.id,
+        environmentId: local.id,
+        parameters: { mountLocation: '/mnt/dev' },
+      };
+      const first = await engine.createVdb(input);
+      const newer = await engine.snapshotDataset(dsource.id, { provenance, metadata: {} });
+      const { vdb: refreshed } = await engine.createTimeflow(vdbId, { snapshotId: newer.id, kind: 'refresh' });
+
+      // Act
+      const repeated = await engine.createVdb(input);
+
+      // Assess
+      expect(first.id).toBe(vdbId);
+      expect(repeated).toEqual(refreshed);
+      await expect(engine.createVdb({ ...input, snapshotId: newer.id })).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        field: 'id',
+      });
+      await expect(engine.createVdb({ ...input, id: 'ds-00000000000000e1' })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'id',
+      });
+      expect(await engine.listVdbs()).toHaveLength(1);
+    });
+  });
+
+  describe('timeflows', () => {
+    /** A dSource with snapshots `first` (v1) and `second` (v2), and a VDB provisioned from `first` that wrote to it. */
+    async function seedVdb() {
+      const seeded = await seedSnapshot();
+      const vdb = await provision(seeded.snapshot, seeded.local.id);
+      await writeFile(join(currentTree(vdb), 'data.txt'), 'written in the VDB');
+      await writeFile(join(currentTree(seeded.dsource), 'data.txt'), 'v2');
+      const second = await engine.snapshotDataset(seeded.dsource.id, { provenance, metadata: {} });
+      return { ...seeded, first: seeded.snapshot, second, vdb };
+    }
+
+    it('refreshes a VDB onto a new timeflow cloned from its parent snapshot, keeping the old one', async () => {
+      // Prepare
+      const { vdb, second } = await seedVdb();
+
+      // Act
+      const result = await engine.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+
+      // Assess
+      expect(result.previousTimeflowId).toBe(vdb.currentTimeflowId);
+      expect(result.timeflow).toEqual({
+        id: expect.stringMatching(/^tf-[0-9a-f]{16}$/),
+        datasetId: vdb.id,
+        kind: 'refresh',
+        parentSnapshotId: second.id,
+        createdAt: expect.any(String),
+        path: backend.datasetPath(result.timeflow.id),
+      });
+      expect(result.vdb).toEqual({ ...vdb, currentTimeflowId: result.timeflow.id, parentSnapshotId: second.id });
+      expect(await engine.getVdb(vdb.id)).toEqual(result.vdb);
+      const exported = await engine.exportDataset(vdb.id, { readOnly: false });
+      expect(exported.source).toBe(result.timeflow.path);
+      expect(await readFile(join(exported.source, 'data.txt'), 'utf8')).toBe('v2');
+      // The earlier timeflow stays, with the VDB's own writes, listed oldest first.
+      expect((await engine.listTimeflows({ datasetId: vdb.id })).map((timeflow) => timeflow.id)).toEqual([
+        vdb.currentTimeflowId,
+        result.timeflow.id,
+      ]);
+      expect(await readFile(join(currentTree(vdb), 'data.txt'), 'utf8')).toBe('written in the VDB');
+    });
+
+    it('rolls a VDB back to one of its own snapshots; new snapshots are of the new timeflow', async () => {
+      // Prepare
+      const { vdb } = await seedVdb();
+      const before = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      await writeFile(join(currentTree(vdb), 'data.txt'), 'a mistake');
+
+      // Act
+      const { timeflow, vdb: rolledBack } = await engine.createTimeflow(vdb.id, {
+        snapshotId: before.id,
+        kind: 'rollback',
+      });
+      const after = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+
+      // Assess
+      expect(timeflow).toMatchObject({ kind: 'rollback', parentSnapshotId: before.id });
+      expect(rolledBack.parentSnapshotId).toBe(before.id);
+      expect(await readFile(join(timeflow.path, 'data.txt'), 'utf8')).toBe('written in the VDB');
+      expect(before.timeflowId).toBe(vdb.currentTimeflowId);
+      expect(after.timeflowId).toBe(timeflow.id);
+      expect(await engine.listSnapshots({ timeflowId: timeflow.id })).toEqual([after]);
+      expect(await engine.listSnapshots({ datasetId: vdb.id })).toEqual([before, after]);
+    });
+
+    it("refuses a snapshot that is not the VDB's own for rollback, nor its parent's for refresh, naming snapshotId", async () => {
+      // Prepare
+      const { vdb, second, dsource } = await seedVdb();
+      const own = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+
+      // Act and assess
+      await expect(engine.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'rollback' })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'snapshotId',
+        message: expect.stringContaining(dsource.id),
+        action: expect.stringContaining(`GET /snapshots?datasetId=${vdb.id}`),
+      });
+      await expect(engine.createTimeflow(vdb.id, { snapshotId: own.id, kind: 'refresh' })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'snapshotId',
+        action: expect.stringContaining(`GET /snapshots?datasetId=${dsource.id}`),
+      });
+      await expect(
+        engine.createTimeflow(vdb.id, { snapshotId: 'snap-0000000000000000', kind: 'refresh' }),
+      ).rejects.toMatchObject({ name: ErrorNames.NotFound, field: 'snapshotId' });
+      await expect(engine.createTimeflow(vdb.id, { snapshotId: own.id, kind: 'link' as never })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'kind',
+      });
+      await expect(engine.createTimeflow(dsource.id, { snapshotId: second.id, kind: 'refresh' })).rejects.toMatchObject(
+        {
+          name: ErrorNames.NotFound,
+        },
+      );
+      expect(await engine.listTimeflows({ datasetId: vdb.id })).toHaveLength(1);
+      expect((await backend.list()).datasets).toHaveLength(2);
+    });
+
+    it('switches a VDB back to an earlier timeflow, and refuses timeflows of other datasets', async () => {
+      // Prepare
+      const { vdb, second, dsource } = await seedVdb();
+      const { timeflow } = await engine.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+
+      // Act
+      const switched = await engine.switchTimeflow(vdb.id, vdb.currentTimeflowId);
+
+      // Assess
+      expect(switched).toEqual(vdb);
+      expect((await engine.exportDataset(vdb.id, { readOnly: true })).source).toBe(currentTree(vdb));
+      expect(await engine.switchTimeflow(vdb.id, timeflow.id)).toMatchObject({
+        currentTimeflowId: timeflow.id,
+        parentSnapshotId: second.id,
+      });
+      await expect(engine.switchTimeflow(vdb.id, dsource.currentTimeflowId)).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'timeflowId',
+        action: expect.stringContaining(`GET /timeflows?datasetId=${vdb.id}`),
+      });
+      await expect(engine.switchTimeflow(vdb.id, 'tf-0000000000000000')).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'timeflowId',
+      });
+      await expect(engine.switchTimeflow(vdb.id, 'nope')).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'timeflowId',
+      });
+    });
+
+    it('refuses to delete a current timeflow with ConflictError saying how to free it', async () => {
+      const { vdb, dsource } = await seedVdb();
+      await expect(engine.deleteTimeflow(vdb.currentTimeflowId)).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        action: expect.stringContaining(`POST /vdbs/${vdb.id}/switch-timeflow`),
+      });
+      await expect(engine.deleteTimeflow(dsource.currentTimeflowId)).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        action: expect.stringContaining(`DELETE /dsources/${dsource.id}`),
+      });
+      expect(await engine.listDependents(vdb.currentTimeflowId)).toEqual([
+        { kind: 'vdb', id: vdb.id, reason: expect.stringMatching(/current timeflow/) },
+      ]);
+    });
+
+    it('deletes an old timeflow with its snapshots and storage once nothing was cloned from them', async () => {
+      // Prepare: the old timeflow has a snapshot, and a second VDB was provisioned from it.
+      const { vdb, second, local } = await seedVdb();
+      const old = vdb.currentTimeflowId;
+      const oldSnapshot = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      const child = await provision(oldSnapshot, local.id, 'child');
+      await engine.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+
+      // Act
+      const refusal = await engine.deleteTimeflow(old).then(unexpected, (error: unknown) => error as Error);
+      await engine.deleteVdb(child.id);
+      await engine.deleteTimeflow(old);
+
+      // Assess
+      expect(refusal).toMatchObject({ name: ErrorNames.DependentsExist, message: expect.stringContaining(child.id) });
+      await expect(engine.getTimeflow(old)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await expect(engine.getSnapshot(oldSnapshot.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      const storage = await backend.list();
+      expect(storage.datasets).not.toContain(old);
+      expect(storage.snapshots).not.toContain(oldSnapshot.id);
+      expect((await engine.health()).inconsistencies).toEqual([]);
+      await expect(engine.deleteTimeflow(old)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    });
+
+    it('keeps a timeflow a rollback was cloned from, but deletes it with the VDB', async () => {
+      // Prepare: roll back to a snapshot of the first timeflow, so the second depends on the first.
+      const { vdb, dsource } = await seedVdb();
+      const own = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      const { timeflow } = await engine.createTimeflow(vdb.id, { snapshotId: own.id, kind: 'rollback' });
+
+      // Act
+      const refusal = await engine.deleteTimeflow(vdb.currentTimeflowId).then(unexpected, (error: unknown) => error);
+      await engine.deleteVdb(vdb.id);
+
+      // Assess
+      expect(refusal).toMatchObject({
+        name: ErrorNames.DependentsExist,
+        message: expect.stringContaining(timeflow.id),
+      });
+      expect(await engine.listTimeflows()).toEqual([await engine.getTimeflow(dsource.currentTimeflowId)]);
+      expect((await backend.list()).datasets).toEqual([dsource.currentTimeflowId]);
+    });
+  });
+
+  describe('listDependents', () => {
+    it('lists what blocks each deletion, exactly as the refusal says, and nothing once it is gone', async () => {
+      // Prepare: dSource -> snapshot -> VDB (refreshed, so its first timeflow is old) -> snapshot -> child VDB
+      const { dsource, snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+      const vdbSnapshot = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      const child = await provision(vdbSnapshot, local.id, 'child');
+      const { timeflow } = await engine.createTimeflow(vdb.id, { snapshotId: snapshot.id, kind: 'refresh' });
+      const deletions: [string, () => Promise<void>][] = [
+        [dsource.id, () => engine.deleteDSource(dsource.id)],
+        [snapshot.id, () => engine.deleteSnapshot(snapshot.id)],
+        [vdb.id, () => engine.deleteVdb(vdb.id)],
+        [vdbSnapshot.id, () => engine.deleteSnapshot(vdbSnapshot.id)],
+        [vdb.currentTimeflowId, () => engine.deleteTimeflow(vdb.currentTimeflowId)],
+      ];
+
+      // Act
+      const listed = await Promise.all(deletions.map(([id]) => engine.listDependents(id)));
+      const refused = await Promise.all(deletions.map(([, remove]) => remove().then(unexpected, (error) => error)));
+
+      // Assess
+      const currentOf = (id: string) => ({ kind: 'vdb', id, reason: expect.any(String) });
+      // Both of the VDB's timeflows came from the dSource's snapshot: the old one is listed as itself.
+      const fromSnapshot = [
+        {
+          kind: 'timeflow',
+          id: vdb.currentTimeflowId,
+          reason: `timeflow ${vdb.currentTimeflowId} of VDB ${vdb.id} was cloned from snapshot ${snapshot.id} (provision)`,
+        },
+        {
+          kind: 'vdb',
+          id: vdb.id,
+          reason: `VDB ${vdb.id} was refreshed from snapshot ${snapshot.id} (its current timeflow ${timeflow.id})`,
+        },
+      ];
+      expect(listed).toEqual([
+        fromSnapshot,
+        fromSnapshot,
+        [currentOf(child.id)],
+        [currentOf(child.id)],
+        [currentOf(child.id)],
+      ]);
+      expect(listed[2]?.[0]?.reason).toBe(
+        `VDB ${child.id} was provisioned from snapshot ${vdbSnapshot.id} (its current timeflow ${child.currentTimeflowId})`,
+      );
+      refused.forEach((error, index) => {
+        expect(error).toMatchObject({ name: ErrorNames.DependentsExist });
+        for (const dependent of listed[index] ?? []) expect((error as Error).message).toContain(dependent.reason);
+      });
+      await engine.deleteVdb(child.id);
+      expect(await engine.listDependents(vdbSnapshot.id)).toEqual([]);
+      expect(await engine.listDependents(child.id).catch((error: unknown) => error)).toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'id',
+      });
+    });
+  });
+
+  describe('getSpace', () => {
+    it('sums file sizes on the dir backend, counting hard links once, and says it is not exact', async () => {
+      // Prepare: 1000 bytes and a 500-byte file with two names, snapshotted, then 2000 more bytes.
+      const { dsource } = await seed();
+      const tree = currentTree(dsource);
+      await writeFile(join(tree, 'a.bin'), Buffer.alloc(1000));
+      await writeFile(join(tree, 'b.bin'), Buffer.alloc(500));
+      await link(join(tree, 'b.bin'), join(tree, 'b-again.bin'));
+      await mkdir(join(tree, 'sub'));
+      await symlink('a.bin', join(tree, 'sub', 'link'));
+      const snapshot = await engine.snapshotDataset(dsource.id, { provenance, metadata: {} });
+      await writeFile(join(tree, 'c.bin'), Buffer.alloc(2000));
+
+      // Act
+      const [ofSnapshot, ofTimeflow, ofDSource] = await Promise.all(
+        [snapshot.id, dsource.currentTimeflowId, dsource.id].map((id) => engine.getSpace(id)),
+      );
+
+      // Assess
+      expect(ofSnapshot).toEqual({
+        id: snapshot.id,
+        totalBytes: 1500,
+        exclusiveBytes: 1500,
+        sharedBytes: 0,
+        exact: false,
+      });
+      expect(ofTimeflow).toEqual({
+        id: dsource.currentTimeflowId,
+        totalBytes: 5000,
+        exclusiveBytes: 5000,
+        sharedBytes: 0,
+        exact: false,
+      });
+      expect(ofDSource).toEqual({ ...ofTimeflow, id: dsource.id });
+    });
+
+    it('refuses an environment and unknown ids, and reports storage gone astray', async () => {
+      const { local, dsource } = await seed();
+      await expect(engine.getSpace(local.id)).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'id' });
+      await expect(engine.getSpace('snap-0000000000000000')).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'id',
+      });
+      await rm(currentTree(dsource), { recursive: true });
+      await expect(engine.getSpace(dsource.id)).rejects.toMatchObject({ name: ErrorNames.Storage });
+    });
+  });
+
+  describe('migration from version 1', () => {
+    const hex = { dsource: '00000000000000a1', vdb: '00000000000000b2' };
+    const ids = {
+      environment: 'env-00000000000000c3',
+      sourceConfig: 'sc-00000000000000d4',
+      dsource: `ds-${hex.dsource}`,
+      snapshot: 'snap-00000000000000e5',
+      vdb: `vdb-${hex.vdb}`,
+    };
+    const createdAt = '2026-01-01T00:00:00.000Z';
+
+    /** A pool and a version-1 document as the previous engine left them: storage named by dataset ids. */
+    async function writeVersion1(engineRoot: string) {
+      const old = new DirBackend(engineRoot);
+      await old.open();
+      await writeFile(join(await old.createDataset(ids.dsource), 'data.txt'), 'linked');
+      await old.snapshot(ids.dsource, ids.snapshot);
+      await writeFile(join(await old.clone(ids.snapshot, ids.vdb), 'data.txt'), 'vdb writes');
+      const document = {
+        version: 1,
+        environments: [{ id: ids.environment, name: 'local', hostId: 'local', createdAt }],
+        sourceConfigs: [{ id: ids.sourceConfig, environmentId: ids.environment, name: 'd', path: '/srv/d', createdAt }],
+        dsources: [
+          {
+            id: ids.dsource,
+            name: 'data',
+            sourceConfigId: ids.sourceConfig,
+            stagingEnvironmentId: ids.environment,
+            parameters: linkedSource,
+            createdAt,
+          },
+        ],
+        snapshots: [
+          {
+            id: ids.snapshot,
+            datasetId: ids.dsource,
+            createdAt,
+            metadata: {},
+            provenance,
+            path: old.snapshotPath(ids.snapshot),
+          },
+        ],
+        vdbs: [
+          {
+            id: ids.vdb,
+            name: 'dev',
+            parentSnapshotId: ids.snapshot,
+            environmentId: ids.environment,
+            parameters: { mountLocation: '/mnt/dev' },
+            status: 'RUNNING',
+            createdAt,
+          },
+        ],
+      };
+      await writeFile(join(engineRoot, 'metadata.json'), JSON.stringify(document));
+      return old;
+    }
+
+    it('renames each dataset storage to a timeflow and records timeflows, keeping all data', async () => {
+      // Prepare
+      const migrating = join(root, 'migrating');
+      await mkdir(migrating);
+      await writeVersion1(join(migrating, 'engine'));
+
+      // Act
+      const opened = await openEngine(migrating);
+
+      // Assess
+      const { engine: migrated, backend: pool, report } = opened;
+      const timeflows = { dsource: `tf-${hex.dsource}`, vdb: `tf-${hex.vdb}` };
+      expect(report).toEqual({
+        migrated: {
+          fromVersion: 1,
+          renames: [
+            { from: ids.dsource, to: timeflows.dsource },
+            { from: ids.vdb, to: timeflows.vdb },
+          ],
+        },
+        removedTimeflows: [],
+        removedSnapshots: [],
+        inconsistencies: [],
+      });
+      expect(await pool.list()).toEqual({ datasets: [timeflows.dsource, timeflows.vdb], snapshots: [ids.snapshot] });
+      expect(await migrated.getEnvironment(ids.environment)).toMatchObject({ scratchPath: '/var/tmp/snapflow' });
+      expect(await migrated.getDSource(ids.dsource)).toMatchObject({ currentTimeflowId: timeflows.dsource });
+      expect(await migrated.getVdb(ids.vdb)).toMatchObject({
+        parentDatasetId: ids.dsource,
+        parentSnapshotId: ids.snapshot,
+        status: 'RUNNING',
+        enabled: true,
+        currentTimeflowId: timeflows.vdb,
+      });
+      expect(await migrated.listTimeflows()).toEqual([
+        {
+          id: timeflows.dsource,
+          datasetId: ids.dsource,
+          kind: 'link',
+          createdAt,
+          path: pool.datasetPath(timeflows.dsource),
+        },
+        {
+          id: timeflows.vdb,
+          datasetId: ids.vdb,
+          kind: 'provision',
+          parentSnapshotId: ids.snapshot,
+          createdAt,
+          path: pool.datasetPath(timeflows.vdb),
+        },
+      ]);
+      expect(await migrated.getSnapshot(ids.snapshot)).toMatchObject({ timeflowId: timeflows.dsource });
+      const vdbTree = (await migrated.exportDataset(ids.vdb, { readOnly: true })).source;
+      expect(await readFile(join(vdbTree, 'data.txt'), 'utf8')).toBe('vdb writes');
+      expect(await readFile(join(pool.snapshotPath(ids.snapshot), 'data.txt'), 'utf8')).toBe('linked');
+      expect(JSON.parse(await readFile(join(migrating, 'engine', 'metadata.json'), 'utf8'))).toMatchObject({
+        version: 2,
+      });
+      expect((await openEngine(migrating)).report).toEqual({
+        removedTimeflows: [],
+        removedSnapshots: [],
+        inconsistencies: [],
+      });
+    });
+
+    it('finishes a migration a crash interrupted after some renames', async () => {
+      // Prepare: the dSource's storage was renamed, then the engine died before writing version 2.
+      const migrating = join(root, 'interrupted');
+      await mkdir(migrating);
+      const old = await writeVersion1(join(migrating, 'engine'));
+      await old.renameDataset(ids.dsource, `tf-${hex.dsource}`);
+
+      // Act
+      const { engine: migrated, backend: pool, report } = await openEngine(migrating);
+
+      // Assess
+      expect(report.inconsistencies).toEqual([]);
+      expect((await pool.list()).datasets).toEqual([`tf-${hex.dsource}`, `tf-${hex.vdb}`]);
+      const { currentTimeflowId } = await migrated.getDSource(ids.dsource);
+      expect(await readFile(join(pool.datasetPath(currentTimeflowId), 'data.txt'), 'utf8')).toBe('linked');
+    });
+
+    it('refuses to start, removing nothing, when storage exists under both the old and the new name', async () => {
+      // Prepare
+      const migrating = join(root, 'ambiguous');
+      await mkdir(migrating);
+      const old = await writeVersion1(join(migrating, 'engine'));
+      await old.createDataset(`tf-${hex.vdb}`);
+
+      // Act
+      const opening = openEngine(migrating);
+
+      // Assess
+      await expect(opening).rejects.toMatchObject({
+        name: ErrorNames.Storage,
+        message: expect.stringContaining(ids.vdb),
+      });
+      expect((await old.list()).datasets).toEqual([ids.dsource, `tf-${hex.vdb}`, ids.vdb]);
+      expect(JSON.parse(await readFile(join(migrating, 'engine', 'metadata.json'), 'utf8')).version).toBe(1);
     });
   });
 });

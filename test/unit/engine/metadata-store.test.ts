@@ -4,13 +4,19 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../../lib/core/errors';
-import { emptyDocument, MetadataStore } from '../../../lib/engine/metadata-store';
+import {
+  type EngineDocumentV1,
+  emptyDocument,
+  MetadataStore,
+  migrateFromVersion1,
+} from '../../../lib/engine/metadata-store';
 import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
 
 const environment = {
   id: 'env-0123456789abcdef',
   name: 'local',
   hostId: 'local',
+  scratchPath: '/var/tmp/snapflow',
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 
@@ -66,8 +72,13 @@ describe('MetadataStore', () => {
 
   it.each([
     ['not JSON', '{"version":'],
-    ['another version', '{"version":2,"environments":[]}'],
+    ['another version', '{"version":3,"environments":[]}'],
     ['missing collections', '{"version":1,"environments":[]}'],
+    [
+      'version 2 without timeflows',
+      '{"version":2,"environments":[],"sourceConfigs":[],"dsources":[],"snapshots":[],"vdbs":[]}',
+    ],
+    ['not an object', '[1,2]'],
   ])('refuses a file that is %s with StorageError, and leaves it alone', async (_, content) => {
     // Prepare
     await writeFile(path, content);
@@ -82,6 +93,30 @@ describe('MetadataStore', () => {
       action: expect.stringMatching(/do not delete it/),
     });
     expect(await readFile(path, 'utf8')).toBe(content);
+  });
+
+  it('loads a version-1 file migrated in memory, leaving the file alone until the next write', async () => {
+    // Prepare
+    const legacy = version1Document();
+    await writeFile(path, JSON.stringify(legacy));
+
+    // Act
+    const store = await MetadataStore.open(path);
+
+    // Assess
+    expect(store.isNew).toBe(false);
+    expect(store.document).toEqual(migrateFromVersion1(legacy).document);
+    expect(store.pendingMigration).toEqual({
+      fromVersion: 1,
+      renames: [
+        { from: 'ds-00000000000000a1', to: 'tf-00000000000000a1' },
+        { from: 'vdb-00000000000000b2', to: 'tf-00000000000000b2' },
+      ],
+    });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(legacy);
+    await store.write(store.document);
+    expect(store.pendingMigration).toBeUndefined();
+    expect((await MetadataStore.open(path)).pendingMigration).toBeUndefined();
   });
 
   it('answers StorageError when the directory is gone', async () => {
@@ -114,3 +149,83 @@ describe('MetadataStore', () => {
     }
   });
 });
+
+describe('migrateFromVersion1', () => {
+  it('gives each dataset a timeflow with its hex digits, and records what it became', () => {
+    // Act
+    const { document } = migrateFromVersion1(version1Document());
+
+    // Assess
+    expect(document.version).toBe(2);
+    expect(document.environments).toEqual([environment]);
+    expect(document.dsources[0]).toMatchObject({ id: 'ds-00000000000000a1', currentTimeflowId: 'tf-00000000000000a1' });
+    expect(document.timeflows).toEqual([
+      { id: 'tf-00000000000000a1', datasetId: 'ds-00000000000000a1', kind: 'link', createdAt: environment.createdAt },
+      {
+        id: 'tf-00000000000000b2',
+        datasetId: 'vdb-00000000000000b2',
+        kind: 'provision',
+        parentSnapshotId: 'snap-00000000000000c3',
+        createdAt: environment.createdAt,
+      },
+    ]);
+    expect(document.snapshots[0]?.timeflowId).toBe('tf-00000000000000a1');
+    expect(document.vdbs[0]).toMatchObject({
+      parentDatasetId: 'ds-00000000000000a1',
+      parentSnapshotId: 'snap-00000000000000c3',
+      status: 'RUNNING',
+      enabled: true,
+      currentTimeflowId: 'tf-00000000000000b2',
+    });
+  });
+
+  it('refuses two datasets that would share a timeflow id, with StorageError', () => {
+    const legacy = version1Document();
+    const clash = { ...legacy.vdbs[0], id: 'vdb-00000000000000a1' } as EngineDocumentV1['vdbs'][number];
+    expect(() => migrateFromVersion1({ ...legacy, vdbs: [clash] })).toThrow(
+      expect.objectContaining({ name: ErrorNames.Storage, message: expect.stringContaining('tf-00000000000000a1') }),
+    );
+  });
+});
+
+/** A version-1 document: a dSource with one snapshot and a VDB cloned from it. */
+function version1Document(): EngineDocumentV1 {
+  const { scratchPath: _, ...legacyEnvironment } = environment;
+  const createdAt = environment.createdAt;
+  return {
+    version: 1,
+    environments: [legacyEnvironment],
+    sourceConfigs: [],
+    dsources: [
+      {
+        id: 'ds-00000000000000a1',
+        name: 'data',
+        sourceConfigId: 'sc-00000000000000d4',
+        stagingEnvironmentId: environment.id,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/staging' },
+        createdAt,
+      },
+    ],
+    snapshots: [
+      {
+        id: 'snap-00000000000000c3',
+        datasetId: 'ds-00000000000000a1',
+        createdAt,
+        metadata: {},
+        provenance: { trigger: { kind: 'api' }, pluginVersion: '0.1.0' },
+        path: '/engine/pool/snapshots/snap-00000000000000c3',
+      },
+    ],
+    vdbs: [
+      {
+        id: 'vdb-00000000000000b2',
+        name: 'dev',
+        parentSnapshotId: 'snap-00000000000000c3',
+        environmentId: environment.id,
+        parameters: { mountLocation: '/mnt/dev' },
+        status: 'RUNNING',
+        createdAt,
+      },
+    ],
+  };
+}

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineClient } from '../../../lib/adapters/engine-client';
 import { ErrorNames } from '../../../lib/core/errors';
 import { validate } from '../../../lib/core/validate';
 import {
+  createTimeflowResultSchema,
+  dependentSchema,
+  dsourceSchema,
   environmentSchema,
   errorSchema,
+  exportSpecSchema,
   healthSchema,
   snapshotSchema,
   sourceConfigSchema,
+  spaceSchema,
+  timeflowSchema,
   vdbSchema,
 } from '../../../lib/engine/api-schemas';
 import type { Engine } from '../../../lib/engine/engine';
@@ -17,18 +24,21 @@ import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
 
 const TOKEN = 'server-test-token-0123456789';
 
-/** The EngineApi methods (plus listDSources), which the OpenAPI operationIds must name one to one. */
+/** The EngineApi methods, which the OpenAPI operationIds (and the client's methods) must name one to one. */
 const ENGINE_API_METHODS = [
   'createEnvironment',
   'getEnvironment',
   'listEnvironments',
+  'deleteEnvironment',
   'createSourceConfig',
   'getSourceConfig',
+  'listSourceConfigs',
   'createDSource',
   'getDSource',
   'listDSources',
   'deleteDSource',
   'exportDataset',
+  'exportSnapshot',
   'snapshotDataset',
   'getSnapshot',
   'listSnapshots',
@@ -38,7 +48,16 @@ const ENGINE_API_METHODS = [
   'listVdbs',
   'updateVdb',
   'deleteVdb',
+  'listTimeflows',
+  'getTimeflow',
+  'createTimeflow',
+  'switchTimeflow',
+  'deleteTimeflow',
+  'getSpace',
+  'listDependents',
 ];
+
+const provenance = { trigger: { kind: 'api' }, pluginVersion: '0.1.0' };
 
 describe('engine HTTP server', () => {
   let root: string;
@@ -171,6 +190,124 @@ describe('engine HTTP server', () => {
     });
   });
 
+  describe('timeflow, space and dependents routes', () => {
+    it('refreshes, lists, switches and deletes timeflows; measures; lists dependents; exports snapshots', async () => {
+      // Prepare: an environment, a dSource under a chosen id with two snapshots, a VDB of the first.
+      const environment = await call('POST', '/environments', { name: 'tf', hostId: 'local', scratchPath: '/srv/x' });
+      const sourceConfig = await call('POST', '/source-configs', {
+        environmentId: environment.json.id,
+        name: 'data',
+        path: '/srv/timeflows',
+      });
+      const dsource = await call('POST', '/dsources', {
+        id: 'ds-0000000000000abc',
+        name: 'data',
+        sourceConfigId: sourceConfig.json.id,
+        stagingEnvironmentId: environment.json.id,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/timeflows-staging' },
+      });
+      const first = await call('POST', `/datasets/${dsource.json.id}/snapshots`, { provenance, metadata: {} });
+      const second = await call('POST', `/datasets/${dsource.json.id}/snapshots`, { provenance, metadata: {} });
+      const vdb = await call('POST', '/vdbs', {
+        name: 'dev',
+        snapshotId: first.json.id,
+        environmentId: environment.json.id,
+        parameters: { mountLocation: '/mnt/timeflows-vdb' },
+      });
+
+      // Act
+      const refreshed = await call('POST', `/vdbs/${vdb.json.id}/timeflows`, {
+        snapshotId: second.json.id,
+        kind: 'refresh',
+      });
+      const listed = await call('GET', `/timeflows?datasetId=${vdb.json.id}`);
+      const one = await call('GET', `/timeflows/${refreshed.json.timeflow.id}`);
+      const snapshotsOfTimeflow = await call(
+        'GET',
+        `/snapshots?datasetId=${dsource.json.id}&timeflowId=${dsource.json.currentTimeflowId}`,
+      );
+      const dependents = await call('GET', `/dependents/${dsource.json.id}`);
+      const refusedDelete = await call('DELETE', `/dsources/${dsource.json.id}`);
+      const space = await call('GET', `/space/${vdb.json.id}`);
+      const exported = await call('POST', `/snapshots/${first.json.id}/export`);
+      const switched = await call('POST', `/vdbs/${vdb.json.id}/switch-timeflow`, {
+        timeflowId: vdb.json.currentTimeflowId,
+      });
+      const deleted = await call('DELETE', `/timeflows/${refreshed.json.timeflow.id}`);
+      const sourceConfigs = await call('GET', '/source-configs');
+      const refusedEnvironment = await call('DELETE', `/environments/${environment.json.id}`);
+      const spare = await call('POST', '/environments', { name: 'spare', hostId: 'local' });
+      const deletedEnvironment = await call('DELETE', `/environments/${spare.json.id}`);
+
+      // Assess
+      expect(dsource).toMatchObject({ status: 201, json: { id: 'ds-0000000000000abc' } });
+      expect(refreshed).toMatchObject({
+        status: 201,
+        json: { previousTimeflowId: vdb.json.currentTimeflowId, vdb: { parentSnapshotId: second.json.id } },
+      });
+      validate(createTimeflowResultSchema, refreshed.json, 'result');
+      expect(listed).toMatchObject({
+        status: 200,
+        json: [{ id: vdb.json.currentTimeflowId }, refreshed.json.timeflow],
+      });
+      expect(one.json).toEqual(refreshed.json.timeflow);
+      validate(timeflowSchema, one.json, 'timeflow');
+      expect(snapshotsOfTimeflow.json).toEqual([first.json, second.json]);
+      expect(dependents.json.map((dependent: { id: string }) => dependent.id)).toEqual([
+        vdb.json.currentTimeflowId,
+        vdb.json.id,
+      ]);
+      for (const dependent of dependents.json) validate(dependentSchema, dependent, 'dependent');
+      expect(refusedDelete).toMatchObject({ status: 409, json: { error: { code: ErrorNames.DependentsExist } } });
+      for (const dependent of dependents.json) expect(refusedDelete.json.error.message).toContain(dependent.reason);
+      expect(space).toMatchObject({ status: 200, json: { id: vdb.json.id, exact: false } });
+      validate(spaceSchema, space.json, 'space');
+      expect(exported.json).toEqual({
+        datasetId: first.json.id,
+        kind: 'bind',
+        source: first.json.path,
+        readOnly: true,
+      });
+      validate(exportSpecSchema, exported.json, 'export');
+      expect(switched).toMatchObject({ status: 200, json: { currentTimeflowId: vdb.json.currentTimeflowId } });
+      expect(deleted).toMatchObject({ status: 204, text: '' });
+      expect((await call('GET', `/timeflows/${refreshed.json.timeflow.id}`)).status).toBe(404);
+      expect(sourceConfigs.json).toContainEqual(sourceConfig.json);
+      expect(refusedEnvironment).toMatchObject({ status: 409, json: { error: { code: ErrorNames.DependentsExist } } });
+      expect(deletedEnvironment).toMatchObject({ status: 204, text: '' });
+      validate(environmentSchema, environment.json, 'environment');
+      validate(dsourceSchema, dsource.json, 'dsource');
+      validate(vdbSchema, switched.json, 'vdb');
+    });
+
+    it('rejects unknown fields in the new bodies and queries, and ids of the wrong kind, naming them', async () => {
+      const cases = [
+        await call('POST', '/vdbs/vdb-0000000000000000/timeflows', {
+          snapshotId: 'snap-0000000000000000',
+          kind: 'refresh',
+          force: true,
+        }),
+        await call('POST', '/vdbs/vdb-0000000000000000/switch-timeflow', { timeflowId: 'tf-0000000000000000', x: 1 }),
+        await call('GET', '/timeflows?datasetId=ds-0000000000000000&kind=link'),
+        await call('GET', '/snapshots?vdbId=vdb-0000000000000000'),
+        await call('POST', '/dsources', {
+          id: 'vdb-0000000000000000',
+          name: 'x',
+          sourceConfigId: 'sc-0000000000000000',
+          stagingEnvironmentId: 'env-0000000000000000',
+          parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/x' },
+        }),
+      ];
+      expect(cases.map((response) => [response.status, response.json.error.field])).toEqual([
+        [400, 'force'],
+        [400, 'x'],
+        [400, 'kind'],
+        [400, 'vdbId'],
+        [400, 'id'],
+      ]);
+    });
+  });
+
   describe('errors', () => {
     it('answers SnapflowError JSON with the status of its name, and never a stack', async () => {
       const cases = [
@@ -230,6 +367,7 @@ describe('engine HTTP server', () => {
       expect(Object.keys(document.paths).sort()).toEqual([
         '/datasets/{id}/export',
         '/datasets/{id}/snapshots',
+        '/dependents/{id}',
         '/dsources',
         '/dsources/{id}',
         '/environments',
@@ -237,11 +375,21 @@ describe('engine HTTP server', () => {
         '/health',
         '/snapshots',
         '/snapshots/{id}',
+        '/snapshots/{id}/export',
         '/source-configs',
         '/source-configs/{id}',
+        '/space/{id}',
+        '/timeflows',
+        '/timeflows/{id}',
         '/vdbs',
         '/vdbs/{id}',
+        '/vdbs/{id}/switch-timeflow',
+        '/vdbs/{id}/timeflows',
       ]);
+      // The client calls exactly these operations, plus health.
+      expect(Object.keys(createEngineClient({ url: running.url, token: TOKEN })).sort()).toEqual(
+        [...ENGINE_API_METHODS, 'health'].sort(),
+      );
       expect(response.text).not.toMatch(/prettyName|nameField|identityFields/);
       expect(document.paths['/vdbs'].post.requestBody.content['application/json'].schema.properties.parameters).toEqual(
         expect.objectContaining({ required: ['mountLocation'] }),

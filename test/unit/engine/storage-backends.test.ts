@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../../lib/core/errors';
-import { BtrfsBackend, btrfsCommands, MIN_POOL_SIZE_BYTES } from '../../../lib/engine/backends/btrfs-backend';
+import {
+  BtrfsBackend,
+  btrfsCommands,
+  MIN_POOL_SIZE_BYTES,
+  parseFilesystemDu,
+} from '../../../lib/engine/backends/btrfs-backend';
 import {
   type BtrfsSupport,
   chooseBackend,
@@ -47,8 +52,35 @@ describe('btrfsCommands', () => {
     });
   });
 
+  it('measures with a sync first, then one summary line per path in bytes', () => {
+    expect(btrfsCommands.syncFilesystem('/e/pool')).toEqual({ file: 'btrfs', args: ['filesystem', 'sync', '/e/pool'] });
+    expect(btrfsCommands.filesystemDu(['/e/pool/datasets/tf-1', '/e/pool/snapshots/snap-1'])).toEqual({
+      file: 'btrfs',
+      args: ['filesystem', 'du', '-s', '--raw', '/e/pool/datasets/tf-1', '/e/pool/snapshots/snap-1'],
+    });
+  });
+
   it('passes paths with spaces and shell characters as single arguments', () => {
     expect(btrfsCommands.createSubvolume('/a b/$(x);y').args).toEqual(['subvolume', 'create', '/a b/$(x);y']);
+  });
+});
+
+describe('parseFilesystemDu', () => {
+  it('reads Total, Exclusive and Set shared of each summary line, keeping paths with spaces', () => {
+    const text = [
+      '     Total   Exclusive  Set shared  Filename',
+      '  4005888     1003520     3002368  /e/pool/datasets/tf-1',
+      '  3002368           0     3002368  /e/my pool/snapshots/snap-1',
+      '',
+    ].join('\n');
+    expect(parseFilesystemDu(text)).toEqual([
+      { totalBytes: 4005888, exclusiveBytes: 1003520, setSharedBytes: 3002368, path: '/e/pool/datasets/tf-1' },
+      { totalBytes: 3002368, exclusiveBytes: 0, setSharedBytes: 3002368, path: '/e/my pool/snapshots/snap-1' },
+    ]);
+  });
+
+  it('skips lines that are not summaries, such as per-file lines without a set', () => {
+    expect(parseFilesystemDu('     Total   Exclusive  Set shared  Filename\n   4096   4096   -  /e/f\n')).toEqual([]);
   });
 });
 

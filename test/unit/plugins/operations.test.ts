@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Environment, SourceConfig } from '../../../lib/core/model';
 import { operations, type StagedSource } from '../../../lib/plugins/directory-tree/operations';
 
-const staging: Environment = { id: 'env-0000000000000001', name: 'staging', hostId: 'local', createdAt: '' };
+const staging: Environment = {
+  id: 'env-0000000000000001',
+  name: 'staging',
+  hostId: 'local',
+  scratchPath: '/var/tmp/snapflow',
+  createdAt: '',
+};
 const sourceConfig: SourceConfig = {
   id: 'sc-0000000000000001',
   environmentId: staging.id,

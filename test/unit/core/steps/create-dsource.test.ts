@@ -17,4 +17,14 @@ describe('createDSource', () => {
       parameters: request.linkedSource,
     });
   });
+
+  it('creates the dSource with the id the request chose', async () => {
+    const engine = new FakeEngine();
+    const request = { ...linkRequest(await seedSource(engine)), dsourceId: 'ds-00000000000000aa' };
+
+    const { dsourceId } = await createDSource(request, { engine });
+
+    expect(dsourceId).toBe('ds-00000000000000aa');
+    expect(engine.dsources.get(dsourceId)?.currentTimeflowId).toEqual(expect.any(String));
+  });
 });

@@ -5,14 +5,14 @@ import { FakeEngine } from '../../../support/fake-engine';
 
 async function setUp() {
   const engine = new FakeEngine();
-  const { snapshot, targetHost } = await seedSnapshot(engine);
+  const { snapshot, targetHost, dsource } = await seedSnapshot(engine);
   const request = {
     name: 'dev copy',
     snapshotId: snapshot.id,
     environmentId: targetHost.id,
     virtualSource: { mountLocation: '/mnt/vdbs/dev/' },
   };
-  return { engine, request };
+  return { engine, request, dsource };
 }
 
 describe('planProvision', () => {
@@ -24,6 +24,12 @@ describe('planProvision', () => {
     expect(plan).toEqual({
       target: { hostId: 'i-0target', mountPath: '/mnt/vdbs/dev' },
       check: { document: 'check-mount-point', hostId: 'i-0target', parameters: { MountPath: ['/mnt/vdbs/dev'] } },
+      vdb: {
+        name: 'dev copy',
+        snapshotId: request.snapshotId,
+        environmentId: request.environmentId,
+        parameters: { mountLocation: '/mnt/vdbs/dev' },
+      },
     });
     expect(engine.methods).toEqual(['getSnapshot', 'getEnvironment']);
   });
@@ -65,5 +71,75 @@ describe('planProvision', () => {
     await expect(
       planProvision({ ...request, environmentId: 'env-00000000000000ff' }, { engine }),
     ).rejects.toMatchObject({ name: 'NotFoundError', field: 'environmentId' });
+  });
+
+  it("resolves sourceDataId to that dataset's latest snapshot, and keeps a chosen vdbId", async () => {
+    const { engine, request, dsource } = await setUp();
+    const latest = await engine.snapshotDataset(dsource.id, {
+      provenance: { trigger: { kind: 'api' }, pluginVersion: '0.1.0' },
+      metadata: {},
+    });
+    const { snapshotId, ...rest } = request;
+
+    const plan = await planProvision({ ...rest, sourceDataId: dsource.id, vdbId: 'vdb-00000000000000aa' }, { engine });
+
+    expect(plan.vdb).toMatchObject({ id: 'vdb-00000000000000aa', snapshotId: latest.id });
+  });
+
+  it('throws ValidationError naming sourceDataId when given both snapshotId and sourceDataId', async () => {
+    const { engine, request, dsource } = await setUp();
+
+    await expect(planProvision({ ...request, sourceDataId: dsource.id }, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'sourceDataId',
+      message: 'input has both snapshotId and sourceDataId',
+    });
+  });
+
+  it('throws ValidationError naming snapshotId when given neither', async () => {
+    const { engine, request } = await setUp();
+    const { snapshotId, ...rest } = request;
+
+    await expect(planProvision(rest, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'snapshotId',
+      action: expect.stringContaining('sourceDataId'),
+    });
+  });
+
+  it('throws NotFoundError naming sourceDataId for an unknown dataset, ConflictError for one without snapshots', async () => {
+    const { engine, request } = await setUp();
+    const { snapshotId, ...rest } = request;
+    const empty = await engine.createDSource({
+      name: 'empty',
+      sourceConfigId: [...engine.sourceConfigs.keys()][0] as string,
+      stagingEnvironmentId: request.environmentId,
+      parameters: { sourceAddress: 'localhost', username: 'root', mountLocation: '/mnt/staging/empty' },
+    });
+
+    await expect(planProvision({ ...rest, sourceDataId: 'ds-00000000000000ff' }, { engine })).rejects.toMatchObject({
+      name: 'NotFoundError',
+      field: 'sourceDataId',
+    });
+    await expect(planProvision({ ...rest, sourceDataId: empty.id }, { engine })).rejects.toMatchObject({
+      name: 'ConflictError',
+      field: 'sourceDataId',
+      message: `sourceDataId ${empty.id} has no snapshot yet`,
+    });
+  });
+
+  it('throws ConflictError naming vdbId when a VDB has that id already', async () => {
+    const { engine, request } = await setUp();
+    const taken = await engine.createVdb({
+      name: 'other',
+      snapshotId: request.snapshotId,
+      environmentId: request.environmentId,
+      parameters: { mountLocation: '/mnt/vdbs/other' },
+    });
+
+    await expect(planProvision({ ...request, vdbId: taken.id }, { engine })).rejects.toMatchObject({
+      name: 'ConflictError',
+      field: 'vdbId',
+    });
   });
 });

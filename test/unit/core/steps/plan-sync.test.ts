@@ -24,7 +24,7 @@ describe('planSync', () => {
         hostId: 'i-0staging',
         parameters: {
           ExportKind: ['bind'],
-          Source: [`/var/lib/snapflow/datasets/${dsource.id}`],
+          Source: [`/var/lib/snapflow/timeflows/${dsource.currentTimeflowId}`],
           MountPath: ['/mnt/staging/data'],
           Access: ['rw'],
         },

@@ -95,4 +95,25 @@ describe('validateLink', () => {
 
     await expect(validateLink(linkRequest(seeded), { engine })).rejects.toBe(outage);
   });
+
+  it('accepts a dsourceId no dSource has', async () => {
+    const request = { ...linkRequest(seeded), dsourceId: 'ds-00000000000000aa' };
+
+    await expect(validateLink(request, { engine })).resolves.toMatchObject({ dsourceId: 'ds-00000000000000aa' });
+  });
+
+  it('throws ConflictError naming dsourceId when a dSource has that id already', async () => {
+    const taken = await engine.createDSource({
+      name: 'other',
+      sourceConfigId: seeded.sourceConfig.id,
+      stagingEnvironmentId: seeded.stagingHost.id,
+      parameters: linkRequest(seeded).linkedSource,
+    });
+
+    await expect(validateLink({ ...linkRequest(seeded), dsourceId: taken.id }, { engine })).rejects.toMatchObject({
+      name: 'ConflictError',
+      field: 'dsourceId',
+      message: `dsourceId ${taken.id} is taken: a record with that id exists`,
+    });
+  });
 });

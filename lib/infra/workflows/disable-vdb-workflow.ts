@@ -1,0 +1,61 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { HostCommandResources } from '../run-command';
+import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { planVdbLifecycleStep, remountAfterFailure, targetCommand, updateVdbStateStep } from './vdb-steps';
+import { WorkflowStateMachine } from './workflow-state-machine';
+
+export interface DisableVdbWorkflowProps {
+  /** The plan-vdb-lifecycle and update-vdb-state functions. */
+  readonly functions: { readonly planVdbLifecycle: lambda.IFunction; readonly updateVdbState: lambda.IFunction };
+  readonly hostCommands: HostCommandResources;
+}
+
+/**
+ * The `disable-vdb` workflow: unconfigure and unmount a VDB, which then refuses start and stop until
+ * it is enabled again (SDK §4.14).
+ *
+ * Input `{ vdbId }`; output `{ vdbId, status, enabled }`.
+ *
+ * PlanDisableVdb runs `virtual.unconfigure` and plans the unmount; UnmountTarget unmounts;
+ * MarkDisabled records it disabled and STOPPED. If either fails, a VDB that was mounted is mounted
+ * again and reconfigured (RUNNING) before the execution fails with the original error.
+ */
+export class DisableVdbWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: DisableVdbWorkflowProps) {
+    super(scope, id);
+    const { functions, hostCommands } = props;
+
+    const plan = planVdbLifecycleStep(this, 'PlanDisableVdb', functions.planVdbLifecycle, 'disable-vdb');
+    const unmount = targetCommand(this, 'UnmountTarget', hostCommands, 'unmount', '$.plan.unmount');
+    const mark = updateVdbStateStep(
+      this,
+      'MarkDisabled',
+      functions.updateVdbState,
+      { status: 'STOPPED', enabled: false },
+      { resultPath: '$.state' },
+    );
+
+    const restore = remountAfterFailure(this, {
+      hostCommands,
+      updateVdbState: functions.updateVdbState,
+      operation: 'reconfigure',
+      failed: failWithCaughtError(this),
+    });
+    unmount.addCatch(restore, { resultPath: ERROR_PATH });
+    mark.addCatch(restore, { resultPath: ERROR_PATH });
+
+    const definition = plan
+      .next(unmount)
+      .next(mark)
+      .next(new sfn.Pass(this, 'Output', { inputPath: '$.state' }))
+      .next(new sfn.Succeed(this, 'Disabled'));
+    this.stateMachine = new WorkflowStateMachine(this, 'Workflow', {
+      workflow: 'disable-vdb',
+      definition,
+    }).stateMachine;
+  }
+}

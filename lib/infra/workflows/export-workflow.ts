@@ -1,0 +1,86 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { lambdaStep } from '../lambda-step';
+import { type HostCommandResources, RunCommand } from '../run-command';
+import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { WorkflowStateMachine } from './workflow-state-machine';
+
+export interface ExportWorkflowProps {
+  /** The plan-export and report-export functions. */
+  readonly functions: { readonly planExport: lambda.IFunction; readonly reportExport: lambda.IFunction };
+  readonly hostCommands: HostCommandResources;
+}
+
+/** Request fields the export commands' parameters come from; the scratch mount point is Snapflow's own. */
+const EXPORT_FIELDS = { Destination: 'targetPath' };
+
+/**
+ * The `export` workflow (V2P): copy a snapshot of a VDB to a physical directory on a host.
+ *
+ * Input `{ vdbId, snapshotId?, environmentId, targetPath }`; output
+ * `{ vdbId, snapshotId, targetPath, filesTransferred, bytesTransferred }`.
+ *
+ * PlanExport validates the request, chooses the snapshot (default: the VDB's latest) and exports it
+ * read-only; MountSnapshot mounts it at `<scratchPath>/v2p-<execution name>` on the host; Export runs
+ * rsync from there into the target path, which becomes an exact copy (a second export to the same path
+ * transfers only what changed); ReportExport reads rsync's counts; UnmountSnapshot unmounts and
+ * removes the scratch mount point. If Export or ReportExport fails, the snapshot is unmounted
+ * (best effort) and the execution fails with the original error's name.
+ */
+export class ExportWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ExportWorkflowProps) {
+    super(scope, id);
+    const { functions, hostCommands } = props;
+    const command = (commandId: string, document: 'mount' | 'export' | 'unmount', planPath: string) =>
+      new RunCommand(this, commandId, {
+        hostCommands,
+        document,
+        planPath,
+        resultPath: `$.results.${commandId.charAt(0).toLowerCase()}${commandId.slice(1)}`,
+        fields: EXPORT_FIELDS,
+      });
+
+    const plan = lambdaStep(this, 'PlanExport', functions.planExport, {
+      payload: sfn.TaskInput.fromObject({
+        request: sfn.JsonPath.entirePayload,
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      }),
+      resultPath: '$.plan',
+    });
+    const mount = command('MountSnapshot', 'mount', '$.plan.mount');
+    const copy = command('Export', 'export', '$.plan.export');
+    const report = lambdaStep(this, 'ReportExport', functions.reportExport, {
+      payload: sfn.TaskInput.fromObject({
+        vdbId: sfn.JsonPath.stringAt('$.plan.vdbId'),
+        snapshotId: sfn.JsonPath.stringAt('$.plan.snapshotId'),
+        targetPath: sfn.JsonPath.stringAt('$.plan.targetPath'),
+        exportOutput: sfn.JsonPath.stringAt('$.results.export.Output'),
+      }),
+      resultPath: '$.report',
+    });
+    const unmount = command('UnmountSnapshot', 'unmount', '$.plan.unmount');
+    const output = new sfn.Pass(this, 'Output', { inputPath: '$.report' });
+
+    const failed = failWithCaughtError(this);
+    const undoMount = command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount');
+    catchUndoFailure(undoMount, this, 'UnmountSnapshot', failed);
+    undoMount.next(failed);
+    // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
+    mount.addCatch(failed, { resultPath: ERROR_PATH });
+    copy.addCatch(undoMount, { resultPath: ERROR_PATH });
+    report.addCatch(undoMount, { resultPath: ERROR_PATH });
+    unmount.addCatch(failed, { resultPath: ERROR_PATH });
+
+    const definition = plan
+      .next(mount)
+      .next(copy)
+      .next(report)
+      .next(unmount)
+      .next(output)
+      .next(new sfn.Succeed(this, 'Exported'));
+    this.stateMachine = new WorkflowStateMachine(this, 'Workflow', { workflow: 'export', definition }).stateMachine;
+  }
+}
