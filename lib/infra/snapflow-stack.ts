@@ -4,6 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { WorkflowName } from '../core/workflow-inputs';
+import { SnapflowApi } from './api/snapflow-api';
 import { SnapflowFunction } from './snapflow-function';
 import { SnapflowDocuments } from './ssm-documents';
 import { DeleteDSourceWorkflow } from './workflows/delete-dsource-workflow';
@@ -154,6 +155,7 @@ export class SnapflowStack extends Stack {
     this.workflows = Object.fromEntries(
       Object.entries(workflows).map(([name, workflow]) => [name, workflow.stateMachine]),
     ) as Record<WorkflowName, sfn.StateMachine>;
+    new SnapflowApi(this, 'Api', { workflows: this.workflows, engine });
 
     for (const workflow of Object.values(workflows)) {
       const name = workflow.node.id.replace(/Workflow$/, '');

@@ -1,0 +1,356 @@
+import { UNIX_PATH_PATTERN } from '../core/paths';
+import {
+  exportInputSchema,
+  ID_PATTERN,
+  linkInputSchema,
+  provisionInputSchema,
+  refreshInputSchema,
+  rollbackInputSchema,
+  snapshotVdbInputSchema,
+  triggerSchema,
+  vdbLifecycleInputSchema,
+} from '../core/workflow-inputs';
+import { HOST_ID_PATTERN } from '../engine/api-schemas';
+import {
+  linkedSourceDefinition,
+  snapshotDefinition,
+  snapshotParametersDefinition,
+  sourceConfigDefinition,
+  virtualSourceDefinition,
+} from '../plugins/directory-tree/schemas';
+import { JOB_ID_PATTERN } from './job-id';
+import { snakeCase } from './json-case';
+
+/**
+ * JSON Schemas of the REST API: request bodies and queries, which both the handler (ajv) and API
+ * Gateway (models) validate with, and the answers, which the OpenAPI document shows. Fields are in
+ * snake_case, as in the Delphix DCT API, except inside the plugin's own parameter objects
+ * (`linked_source`, `virtual_source`), which keep the plugin's field names.
+ */
+
+/** A JSON Schema object as this API writes them: closed, with named properties. */
+export interface ObjectSchema {
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly required?: readonly string[];
+  readonly properties: Readonly<Record<string, object>>;
+  readonly description?: string;
+}
+
+const id = { type: 'string', pattern: ID_PATTERN } as const;
+const name = linkInputSchema.properties.name;
+const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
+const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+
+/**
+ * The request body for a workflow: the workflow's input with its top-level fields in snake_case and
+ * without `omit` (fields the API fills in itself, such as the id taken from the path).
+ */
+export function bodyFromWorkflowInput(
+  input: { readonly properties: Readonly<Record<string, object>>; readonly required?: readonly string[] },
+  omit: readonly string[],
+  description: string,
+): ObjectSchema {
+  const kept = Object.entries(input.properties).filter(([field]) => !omit.includes(field));
+  const required = (input.required ?? []).filter((field) => !omit.includes(field)).map(snakeCase);
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...(required.length === 0 ? {} : { required }),
+    properties: Object.fromEntries(kept.map(([field, schema]) => [snakeCase(field), schema])),
+    description,
+  };
+}
+
+/** Body of `POST /environments`. */
+export const createEnvironmentBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'host_id'],
+  properties: {
+    name,
+    host_id: {
+      type: 'string',
+      pattern: HOST_ID_PATTERN,
+      description: 'SSM managed-instance id of the host (i-…, mi-…), or local for the engine machine',
+    },
+    scratch_path: { ...unixPath, description: 'A directory Snapflow may use for its own mount points' },
+  },
+  description: 'A Unix host',
+};
+
+/** Body of `POST /source-configs`. */
+export const createSourceConfigBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['environment_id', 'name', 'path'],
+  properties: {
+    environment_id: id,
+    name: sourceConfigDefinition.properties.name,
+    path: sourceConfigDefinition.properties.path,
+  },
+  description: 'A dataset on a host: the directory tree at path',
+};
+
+/** Body of `POST /dsources`: link, then sync. */
+export const linkBody = bodyFromWorkflowInput(
+  linkInputSchema,
+  ['dsourceId'],
+  'Link a source config and take its first snapshot; linked_source holds the plugin parameters',
+);
+
+/** Body of `POST /dsources/{id}/snapshots`: sync. */
+export const syncBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: snapshotParametersDefinition.properties,
+  description: 'Snapshot parameters; resync (default false) compares every file by checksum',
+};
+
+/** Body of `POST /vdbs/provision_by_snapshot`: exactly one of `snapshot_id` and `source_data_id`. */
+export const provisionBody = bodyFromWorkflowInput(
+  provisionInputSchema,
+  ['vdbId'],
+  'Provision from snapshot_id, or from the latest snapshot of source_data_id (a dSource or VDB); virtual_source holds the plugin parameters',
+);
+
+/** Body of `POST /vdbs/{id}/refresh_by_snapshot`. */
+export const refreshBody = bodyFromWorkflowInput(
+  refreshInputSchema,
+  ['vdbId'],
+  "A snapshot of the VDB's parent; default: the parent's latest",
+);
+
+/** Body of `POST /vdbs/{id}/rollback_by_snapshot`. */
+export const rollbackBody = bodyFromWorkflowInput(rollbackInputSchema, ['vdbId'], "One of the VDB's own snapshots");
+
+/** Body of `POST /vdbs/{id}/export`. */
+export const exportBody = bodyFromWorkflowInput(
+  exportInputSchema,
+  ['vdbId'],
+  'Copy a snapshot of the VDB (default: its latest) to target_path on a host; again to the same path copies only what changed',
+);
+
+/** Body of `POST /vdbs/{id}/snapshots`: the API records itself as the trigger. */
+export const snapshotVdbBody = bodyFromWorkflowInput(
+  snapshotVdbInputSchema,
+  ['vdbId', 'trigger'],
+  'No fields; an empty body will do',
+);
+
+/** Body of the VDB lifecycle actions (start, stop, enable, disable). */
+export const vdbActionBody = bodyFromWorkflowInput(
+  vdbLifecycleInputSchema,
+  ['vdbId'],
+  'No fields; an empty body will do',
+);
+
+/** Query of `GET /snapshots` and `GET /timeflows`: all, or those of one dSource or VDB. */
+export const datasetQuery: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { dataset_id: { ...id, description: 'Only those of this dSource or VDB' } },
+};
+
+/** An error answer. */
+export const errorSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code', 'message', 'action'],
+      properties: {
+        code: { type: 'string', description: 'The error name, e.g. ValidationError' },
+        message: { type: 'string', description: 'What went wrong, naming the field at fault' },
+        action: { type: 'string', description: 'What to do about it' },
+        field: { type: 'string', description: 'The request field at fault, e.g. body.virtual_source.mountLocation' },
+        output: { type: 'string', description: 'Output of the failing command' },
+      },
+    },
+  },
+};
+
+/** An environment as the API answers it. */
+export const environmentSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'host_id', 'scratch_path', 'created_at'],
+  properties: {
+    id,
+    name,
+    host_id: { type: 'string' },
+    scratch_path: { type: 'string' },
+    created_at: timestamp,
+  },
+};
+
+/** A source config as the API answers it. */
+export const sourceConfigSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'environment_id', 'name', 'path', 'created_at'],
+  properties: { id, environment_id: id, name: { type: 'string' }, path: { type: 'string' }, created_at: timestamp },
+};
+
+/** A dSource as the API answers it; `linked_source` holds the plugin parameters. */
+export const dsourceSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'name',
+    'source_config_id',
+    'staging_environment_id',
+    'linked_source',
+    'current_timeflow_id',
+    'created_at',
+  ],
+  properties: {
+    id,
+    name,
+    source_config_id: id,
+    staging_environment_id: id,
+    linked_source: linkedSourceDefinition,
+    current_timeflow_id: id,
+    created_at: timestamp,
+  },
+};
+
+/** A VDB as the API answers it; `virtual_source` holds the plugin parameters. */
+export const vdbSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'name',
+    'parent_dataset_id',
+    'parent_snapshot_id',
+    'environment_id',
+    'virtual_source',
+    'status',
+    'enabled',
+    'current_timeflow_id',
+    'created_at',
+  ],
+  properties: {
+    id,
+    name,
+    parent_dataset_id: { ...id, description: 'The dSource or VDB it was provisioned from' },
+    parent_snapshot_id: { ...id, description: 'The snapshot its current timeflow was cloned from' },
+    environment_id: id,
+    virtual_source: virtualSourceDefinition,
+    source_config: sourceConfigDefinition,
+    status: { type: 'string', enum: ['PROVISIONING', 'RUNNING', 'STOPPED'] },
+    enabled: { type: 'boolean' },
+    current_timeflow_id: id,
+    created_at: timestamp,
+  },
+};
+
+/** A snapshot with its provenance, as the API answers it. */
+export const snapshotSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'dataset_id', 'timeflow_id', 'created_at', 'metadata', 'provenance', 'path'],
+  properties: {
+    id,
+    dataset_id: { ...id, description: 'The dSource or VDB it belongs to' },
+    timeflow_id: id,
+    created_at: timestamp,
+    metadata: snapshotDefinition,
+    provenance: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['trigger', 'plugin_version'],
+      properties: {
+        trigger: triggerSchema,
+        files_transferred: count,
+        bytes_transferred: count,
+        duration_ms: count,
+        plugin_version: { type: 'string' },
+        snapshot_parameters: snapshotParametersDefinition,
+      },
+    },
+    path: { type: 'string', description: "Where the snapshot's tree is readable on the engine machine" },
+  },
+};
+
+/** A timeflow as the API answers it. */
+export const timeflowSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'dataset_id', 'kind', 'created_at', 'path'],
+  properties: {
+    id,
+    dataset_id: id,
+    kind: { type: 'string', enum: ['link', 'provision', 'refresh', 'rollback'] },
+    parent_snapshot_id: id,
+    created_at: timestamp,
+    path: { type: 'string' },
+  },
+};
+
+/** Space of a dataset, timeflow or snapshot, as the API answers it. */
+export const spaceSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'total_bytes', 'exclusive_bytes', 'shared_bytes', 'exact'],
+  properties: {
+    id,
+    total_bytes: count,
+    exclusive_bytes: { ...count, description: 'What deleting it would free' },
+    shared_bytes: count,
+    exact: { type: 'boolean', description: 'False when the backend cannot tell shared from exclusive bytes' },
+  },
+};
+
+/** A job (one workflow execution) as `GET /jobs/{id}` answers it. */
+export const jobSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'workflow', 'status', 'started_at', 'steps'],
+  properties: {
+    id: { type: 'string', pattern: JOB_ID_PATTERN },
+    workflow: { type: 'string' },
+    status: { type: 'string', enum: ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+    target_id: { ...id, description: 'The dSource or VDB the job works on' },
+    started_at: timestamp,
+    ended_at: timestamp,
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'status', 'started_at'],
+        properties: {
+          name: { type: 'string' },
+          status: { type: 'string', enum: ['RUNNING', 'SUCCEEDED', 'FAILED', 'CAUGHT', 'ABORTED'] },
+          started_at: timestamp,
+          ended_at: timestamp,
+          duration_ms: count,
+        },
+      },
+    },
+    output: { type: 'object', description: "The workflow's output, once it succeeded" },
+    error: errorSchema.properties.error as object,
+  },
+};
+
+/** The 202 answer of a route that starts a workflow. */
+export function jobStartedSchema(targetField: 'dsource_id' | 'vdb_id'): ObjectSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['job', targetField],
+    properties: { job: jobSchema, [targetField]: id },
+  };
+}
+
+/** A list answer. */
+export function listOf(item: ObjectSchema): object {
+  return { type: 'array', items: item };
+}

@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import { apiFilePath, defaultHome } from '../../local/api-file';
+import { serveLocal } from '../../local/serve-local';
+import { CliError, optionalFlag, type SingleCommand } from '../cli-command';
+
+/** `snapflow up`: local mode and its API, in the foreground. */
+export const upCommand: SingleCommand = {
+  noun: 'up',
+  command: {
+    summary: 'Run local mode and its REST API in the foreground until SIGINT or SIGTERM',
+    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir]',
+    flags: { home: { type: 'string' }, port: { type: 'string' }, backend: { type: 'string' } },
+    callsApi: false,
+    async run({ io, values }) {
+      const backend = optionalFlag(values, 'backend') ?? 'auto';
+      if (backend !== 'auto' && backend !== 'btrfs' && backend !== 'dir')
+        throw new CliError(`--backend must be auto, btrfs or dir, not ${JSON.stringify(backend)}`);
+      const port = Number(optionalFlag(values, 'port') ?? '0');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be a port number, not ${JSON.stringify(values.port)}`);
+      const home = resolve(optionalFlag(values, 'home') ?? defaultHome(io.env));
+
+      const server = await serveLocal({ home, backend, port });
+      io.out(`Engine: ${server.backend.kind} backend (${server.backend.reason})`);
+      io.out(`This machine is environment ${server.environment.id} (host id ${server.environment.hostId}).`);
+      io.out(`Snapflow API on ${server.url}; URL and token in ${apiFilePath(home)}.`);
+      io.out('Press Ctrl-C to stop.');
+      const signal = await io.stopRequested();
+      io.out(`${signal}: stopping; jobs still running are aborted.`);
+      await server.close();
+      io.out(
+        `Stopped. The engine's data stays in ${home} for the next \`snapflow up\`; VDB mounts stay as they are (unmount them with \`snapflow vdb stop\` before, or umount).`,
+      );
+      return 0;
+    },
+  },
+};

@@ -1,0 +1,255 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job, JobReader, WorkflowStarter } from '../../../lib/api/api-ports';
+import { type Route, routes } from '../../../lib/api/routes';
+import { commands, main } from '../../../lib/cli/main';
+import { ErrorNames, SnapflowError } from '../../../lib/core/errors';
+import type { EngineApi } from '../../../lib/core/ports';
+import type { WorkflowName } from '../../../lib/core/workflow-inputs';
+import { buildLocalApi } from '../../../lib/local/local-api';
+import { records, stubEngine } from '../../support/stub-engine';
+
+/** Jobs that go through the states the test scripts, one per read. */
+class ScriptedJobs implements WorkflowStarter, JobReader {
+  readonly started: { workflow: WorkflowName; input: unknown }[] = [];
+  private readonly views = new Map<string, Job[]>();
+
+  constructor(private readonly script: (job: Job) => Job[]) {}
+
+  async start(workflow: WorkflowName, input: unknown, jobId: string): Promise<Job> {
+    this.started.push({ workflow, input });
+    const job: Job = {
+      id: jobId,
+      workflow,
+      status: 'RUNNING',
+      input,
+      startedAt: '2026-11-21T10:00:00.000Z',
+      steps: [],
+    };
+    this.views.set(jobId, this.script(job));
+    return job;
+  }
+
+  async get(jobId: string): Promise<Job> {
+    const views = this.views.get(jobId) as Job[];
+    return (views.length > 1 ? views.shift() : views[0]) as Job;
+  }
+}
+
+const step = (name: string, status: Job['steps'][number]['status']) => ({
+  name,
+  status,
+  startedAt: '2026-11-21T10:00:00.000Z',
+});
+
+const succeeds = (job: Job): Job[] => [
+  { ...job, steps: [step('PlanProvision', 'RUNNING')] },
+  {
+    ...job,
+    steps: [step('PlanProvision', 'SUCCEEDED'), step('MountTarget', 'SUCCEEDED'), step('MountTarget.Poll', 'RUNNING')],
+  },
+  {
+    ...job,
+    status: 'SUCCEEDED',
+    endedAt: '2026-11-21T10:00:01.500Z',
+    steps: [
+      step('PlanProvision', 'SUCCEEDED'),
+      step('MountTarget', 'SUCCEEDED'),
+      step('MountTarget.Poll', 'SUCCEEDED'),
+    ],
+    output: { vdbId: (job.input as { vdbId: string }).vdbId, mountLocation: '/mnt/app-dev' },
+  },
+];
+
+const fails = (job: Job): Job[] => [
+  {
+    ...job,
+    status: 'FAILED',
+    endedAt: '2026-11-21T10:00:01.000Z',
+    steps: [step('CheckMountPoint', 'CAUGHT')],
+    error: {
+      name: 'MountPointNotEmptyError',
+      cause: JSON.stringify({
+        errorType: 'MountPointNotEmptyError',
+        errorMessage: 'virtualSource.mountLocation /mnt/app-dev is not empty\nAction: Choose an empty directory.',
+        trace: ['MountPointNotEmptyError: …', '    at checkMountPoint (plan.ts:1:1)'],
+      }),
+    },
+  },
+];
+
+const apps: FastifyInstance[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+/** Runs the CLI in-process against the local API (served by inject, not a socket) over a stub engine. */
+async function cli(
+  argv: string[],
+  options: { engine?: Partial<EngineApi>; script?: (job: Job) => Job[]; tty?: boolean } = {},
+) {
+  const jobs = new ScriptedJobs(options.script ?? succeeds);
+  const server = await buildLocalApi({
+    ports: { engine: stubEngine(options.engine ?? {}), workflows: jobs, jobs },
+    token: 'cli-test-token',
+    log: () => undefined,
+  });
+  apps.push(server);
+  const fetchViaInject: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const answer = await server.inject({
+      method: init?.method as 'GET',
+      url: `${url.pathname}${url.search}`,
+      headers: init?.headers as Record<string, string>,
+      ...(init?.body === undefined ? {} : { payload: init.body as string }),
+    });
+    return new Response(answer.statusCode === 204 ? null : answer.body, { status: answer.statusCode });
+  };
+  const out: string[] = [];
+  const err: string[] = [];
+  const progress: string[] = [];
+  const code = await main(
+    argv,
+    (line) => out.push(line),
+    (line) => err.push(line),
+    {
+      env: { SNAPFLOW_API_URL: 'http://127.0.0.1:7760', SNAPFLOW_API_TOKEN: 'cli-test-token' },
+      fetch: fetchViaInject,
+      sleep: async () => undefined,
+      ...(options.tty === true ? { progress: (text: string) => progress.push(text) } : {}),
+    },
+  );
+  return { code, out: out.join('\n'), err: err.join('\n'), progress, jobs };
+}
+
+const provision = [
+  'vdb',
+  'provision',
+  '--name',
+  'app-dev',
+  '--source-data',
+  records.dsource.id,
+  '--environment',
+  records.environment.id,
+  '--mount-location',
+  '/mnt/app-dev',
+];
+
+describe('main', () => {
+  it('lists records as a table for people and as JSON with --json', async () => {
+    const engine = { listEnvironments: async () => [records.environment] };
+
+    const table = await cli(['environment', 'list'], { engine });
+    const json = await cli(['environment', 'list', '--json'], { engine });
+
+    expect(table.code).toBe(0);
+    expect(table.out.split('\n')[0]).toMatch(/^id\s+name\s+host\s+scratch path\s+created$/);
+    expect(table.out).toContain(`${records.environment.id}  build-host  local`);
+    expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ id: records.environment.id, host_id: 'local' })]);
+  });
+
+  it('provisions, printing each step it enters when stderr is no terminal, and the result', async () => {
+    const run = await cli(provision);
+
+    expect(run.code).toBe(0);
+    expect(run.jobs.started).toEqual([
+      {
+        workflow: 'provision',
+        input: {
+          name: 'app-dev',
+          sourceDataId: records.dsource.id,
+          environmentId: records.environment.id,
+          virtualSource: { mountLocation: '/mnt/app-dev' },
+          vdbId: expect.stringMatching(/^vdb-[0-9a-f]{16}$/),
+        },
+      },
+    ]);
+    expect(run.err.split('\n')).toEqual([
+      expect.stringMatching(/^ {2}\+0\.00 s {2}provision vdb-[0-9a-f]{16}: PlanProvision$/),
+      expect.stringMatching(/^ {2}\+0\.00 s {2}provision vdb-[0-9a-f]{16}: MountTarget$/),
+    ]);
+    expect(run.out).toMatch(
+      /^provision-[0-9a-f]{16} SUCCEEDED in 1\.50 s: vdb_id vdb-[0-9a-f]{16}, mount_location \/mnt\/app-dev$/,
+    );
+  });
+
+  it('redraws one progress line on a terminal, then clears it', async () => {
+    const run = await cli(provision, { tty: true });
+
+    expect(run.progress.slice(0, -1).every((line) => /^. provision vdb-\S+ · \S+ · [\d.]+ s$/.test(line))).toBe(true);
+    expect(run.progress.some((line) => line.includes(' · MountTarget · '))).toBe(true);
+    expect(run.progress.some((line) => line.includes('MountTarget.Poll'))).toBe(false);
+    expect(run.progress.at(-1)).toBe('');
+    expect(run.err).toBe('');
+  });
+
+  it('prints only the new id with --quiet, and the started job at once with --no-wait', async () => {
+    const quiet = await cli([...provision, '-q']);
+    const noWait = await cli([...provision, '--no-wait', '--json']);
+
+    expect(quiet.out).toMatch(/^vdb-[0-9a-f]{16}$/);
+    const started = JSON.parse(noWait.out) as { job: { status: string; id: string }; vdb_id: string };
+    expect(started.job.status).toBe('RUNNING');
+    expect(started.vdb_id).toMatch(/^vdb-[0-9a-f]{16}$/);
+  });
+
+  it("exits 1 with the failed job's message and action, and no stack trace", async () => {
+    const run = await cli(provision, { script: fails });
+
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^snapflow: job provision-[0-9a-f]{16} /m);
+    expect(run.err).toContain(
+      'FAILED: MountPointNotEmptyError: virtualSource.mountLocation /mnt/app-dev is not empty\n  what to do: Choose an empty directory.',
+    );
+    expect(run.err).not.toMatch(/\bat \w+ \(/);
+  });
+
+  it("exits 1 with the API's error and what to do about it", async () => {
+    const run = await cli(['vdb', 'rollback', 'vdb-00000000000000ff', '--snapshot', records.snapshot.id], {
+      engine: {
+        getVdb: async () => {
+          throw new SnapflowError(ErrorNames.NotFound, 'there is no VDB vdb-00000000000000ff', {
+            action: 'List the VDBs with `snapflow vdb list`.',
+          });
+        },
+      },
+    });
+
+    expect(run.code).toBe(1);
+    expect(run.err).toBe(
+      'snapflow: NotFoundError: there is no VDB vdb-00000000000000ff\n  what to do: List the VDBs with `snapflow vdb list`.',
+    );
+  });
+
+  it('exits 2 with the usage for a missing flag, an unknown verb or flag, and a missing id', async () => {
+    for (const argv of [
+      ['vdb', 'provision', '--environment', records.environment.id],
+      ['vdb', 'teleport'],
+      ['vdb', 'list', '--colour'],
+      ['vdb', 'show'],
+      [...provision, '--snapshot', records.snapshot.id],
+      ['up', '--backend', 'zfs'],
+      ['up', '--port', 'eighty'],
+    ]) {
+      const run = await cli(argv);
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.err, argv.join(' ')).toMatch(/^snapflow: .+\n\nUsage: snapflow/);
+    }
+  });
+
+  it('has a command for every route of the API', () => {
+    const used = new Set<string | undefined>(
+      commands.flatMap((command) =>
+        'command' in command ? [] : Object.values(command.verbs).map((verb) => verb.operationId),
+      ),
+    );
+    expect((routes as readonly Route[]).map((route) => route.operationId).filter((id) => !used.has(id))).toEqual([]);
+  });
+
+  it('still knows demo', async () => {
+    const run = await cli(['demo', '--backend', 'zfs']);
+
+    expect(run.code).toBe(2);
+    expect(run.err).toContain('--backend must be auto, btrfs or dir');
+  });
+});
