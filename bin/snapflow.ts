@@ -3,6 +3,12 @@ import { main } from '../lib/cli/main';
 
 const { stderr } = process;
 
+// A reader that stops early (`snapflow vdb list | head`) closes the pipe: that ends the output, not the CLI in error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(
   process.argv.slice(2),
   (line) => process.stdout.write(`${line}\n`),

@@ -1,19 +1,41 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createSchedulerSchedules, schedulerSettingsFromEnv } from '../lib/adapters/scheduler-schedules';
 import { createSfnJobs } from '../lib/adapters/sfn-jobs';
 import { fromProxyEvent, toProxyResult } from '../lib/api/api-gateway-event';
+import type { DatasetSchedules } from '../lib/api/api-ports';
 import { errorResponse, handleRequest } from '../lib/api/handle-request';
 import { ErrorNames, SnapflowError } from '../lib/core/errors';
+import type { SchedulesPort } from '../lib/core/schedules-port';
 import { type WorkflowName, workflowInputSchemas } from '../lib/core/workflow-inputs';
 import { stepPorts } from './_shared/deps';
 
 let jobs: ReturnType<typeof createSfnJobs> | undefined;
+let scheduler: SchedulesPort | undefined;
+
+/**
+ * EventBridge Scheduler, set up on first use, so that only the routes that change a policy need the
+ * scheduler settings. It cannot tell when a schedule runs next, so answers carry no next run.
+ */
+const schedules: DatasetSchedules = {
+  apply: (dataset) => schedulerSchedules().apply(dataset),
+  remove: (datasetId) => schedulerSchedules().remove(datasetId),
+};
+
+function schedulerSchedules(): SchedulesPort {
+  scheduler ??= createSchedulerSchedules({ client: new SchedulerClient({}), ...schedulerSettingsFromEnv(process.env) });
+  return scheduler;
+}
 
 const logUnexpected = (error: unknown) =>
   console.error(JSON.stringify({ level: 'error', message: 'request failed unexpectedly', error: String(error) }));
 
-/** Lambda entry of the REST API (proxy integration): runs {@link handleRequest} with the engine and Step Functions. */
+/**
+ * Lambda entry of the REST API (proxy integration): runs {@link handleRequest} with the engine, Step
+ * Functions and EventBridge Scheduler.
+ */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler(async (event) => {
   const request = fromProxyEvent(event);
   if (request === undefined) {
@@ -25,7 +47,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().hand
   try {
     const { engine } = await stepPorts();
     jobs ??= createSfnJobs({ client: new SFNClient({}), stateMachineArns: stateMachineArns() });
-    return toProxyResult(await handleRequest(request, { engine, workflows: jobs, jobs }, { logUnexpected }));
+    return toProxyResult(await handleRequest(request, { engine, workflows: jobs, jobs, schedules }, { logUnexpected }));
   } catch (error) {
     return toProxyResult(errorResponse(error, logUnexpected));
   }

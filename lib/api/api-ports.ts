@@ -1,4 +1,5 @@
 import type { EngineApi } from '../core/ports';
+import type { SchedulesPort } from '../core/schedules-port';
 import type { WorkflowName } from '../core/workflow-inputs';
 
 /** How a job stands; the same words `DescribeExecution` uses. */
@@ -52,9 +53,16 @@ export interface JobReader {
   get(jobId: string): Promise<Job>;
 }
 
+/** Keeps datasets' snapshot schedules: EventBridge Scheduler on AWS, the local scheduler in local mode. */
+export interface DatasetSchedules extends SchedulesPort {
+  /** When the dataset's snapshot schedule runs next; absent when this scheduler cannot tell. */
+  nextRunAt?(datasetId: string): Date | undefined;
+}
+
 /** What the API handler calls. */
 export interface ApiPorts {
   engine: EngineApi;
   workflows: WorkflowStarter;
   jobs: JobReader;
+  schedules: DatasetSchedules;
 }

@@ -1,4 +1,6 @@
+import { putEventsEntrySchema } from '../core/event-patterns';
 import { UNIX_PATH_PATTERN } from '../core/paths';
+import { RETENTION_PERIODS, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
 import {
   exportInputSchema,
   ID_PATTERN,
@@ -63,6 +65,50 @@ export function bodyFromWorkflowInput(
   };
 }
 
+/**
+ * A JSON Schema with every property name, however deep, in snake_case: the wire form of a core schema
+ * whose fields are all Snapflow's own (not a plugin's), so the two stay one definition.
+ */
+function snakeCaseSchema<S extends object>(schema: S): S {
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => {
+      if (key === 'properties')
+        return [
+          key,
+          Object.fromEntries(
+            Object.entries(value as Record<string, object>).map(([field, nested]) => [
+              snakeCase(field),
+              snakeCaseSchema(nested),
+            ]),
+          ),
+        ];
+      if (key === 'required') return [key, (value as string[]).map(snakeCase)];
+      if (Array.isArray(value))
+        return [
+          key,
+          value.map((item: unknown) => (typeof item === 'object' && item !== null ? snakeCaseSchema(item) : item)),
+        ];
+      return [key, typeof value === 'object' && value !== null ? snakeCaseSchema(value) : value];
+    }),
+  ) as S;
+}
+
+/**
+ * A snapshot policy as a request gives it: `schedule` (`{cron, time_zone}`, or null for snapshots on
+ * demand only) and `retention` (counts per period and `keep_at_least`). A part left out takes its
+ * default: no schedule, the default retention.
+ */
+export const policyBody = {
+  ...snakeCaseSchema(snapshotPolicySchema),
+  description:
+    'schedule: a 5-field cron expression read in an IANA time zone, or null for snapshots on demand only; retention: how many hourly, daily, weekly, monthly and yearly snapshots to keep, and keep_at_least newest ones. A part left out takes its default.',
+} as const;
+
+/** `schema` with some of its properties replaced, e.g. a core schema by its wire form. */
+function withProperties(schema: ObjectSchema, replaced: Readonly<Record<string, object>>): ObjectSchema {
+  return { ...schema, properties: { ...schema.properties, ...replaced } };
+}
+
 /** Body of `POST /environments`. */
 export const createEnvironmentBody: ObjectSchema = {
   type: 'object',
@@ -94,10 +140,13 @@ export const createSourceConfigBody: ObjectSchema = {
 };
 
 /** Body of `POST /dsources`: link, then sync. */
-export const linkBody = bodyFromWorkflowInput(
-  linkInputSchema,
-  ['dsourceId'],
-  'Link a source config and take its first snapshot; linked_source holds the plugin parameters',
+export const linkBody = withProperties(
+  bodyFromWorkflowInput(
+    linkInputSchema,
+    ['dsourceId'],
+    'Link a source config and take its first snapshot; linked_source holds the plugin parameters, policy the snapshot policy, event_sources the S3 prefixes whose new objects start a sync',
+  ),
+  { policy: policyBody },
 );
 
 /** Body of `POST /dsources/{id}/snapshots`: sync. */
@@ -109,11 +158,45 @@ export const syncBody: ObjectSchema = {
 };
 
 /** Body of `POST /vdbs/provision_by_snapshot`: exactly one of `snapshot_id` and `source_data_id`. */
-export const provisionBody = bodyFromWorkflowInput(
-  provisionInputSchema,
-  ['vdbId'],
-  'Provision from snapshot_id, or from the latest snapshot of source_data_id (a dSource or VDB); virtual_source holds the plugin parameters',
+export const provisionBody = withProperties(
+  bodyFromWorkflowInput(
+    provisionInputSchema,
+    ['vdbId'],
+    'Provision from snapshot_id, or from the latest snapshot of source_data_id (a dSource or VDB); virtual_source holds the plugin parameters, policy the snapshot policy',
+  ),
+  { policy: policyBody },
 );
+
+/** Body of `PATCH /dsources/{id}`: each field given replaces the stored one whole. */
+export const dsourceSettingsBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { policy: policyBody, event_sources: linkInputSchema.properties.eventSources },
+  description: 'policy replaces the whole snapshot policy, event_sources the whole list; give at least one',
+};
+
+/** Body of `PATCH /vdbs/{id}`. */
+export const vdbSettingsBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { policy: policyBody },
+  description: 'policy replaces the whole snapshot policy',
+};
+
+/** Body of `PATCH /snapshots/{id}`: one snapshot's own retention. */
+export const snapshotRetentionBody: ObjectSchema = {
+  ...snakeCaseSchema(snapshotRetentionSchema),
+  description:
+    'expires_at: a UTC time from which retention may delete the snapshot (null removes it); retain_forever: retention never deletes it. Give at least one',
+};
+
+/** Body of `POST /dsources/{id}/retention` and `POST /vdbs/{id}/retention`. */
+export const retentionBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { dry_run: { type: 'boolean', description: 'Report the decisions without deleting anything' } },
+  description: 'dry_run (default false) shows what retention would keep and delete, and why',
+};
 
 /** Body of `POST /vdbs/{id}/refresh_by_snapshot`. */
 export const refreshBody = bodyFromWorkflowInput(
@@ -145,6 +228,19 @@ export const vdbActionBody = bodyFromWorkflowInput(
   ['vdbId'],
   'No fields; an empty body will do',
 );
+
+/**
+ * Body of `POST /events`: entries as EventBridge `PutEvents` takes them, so the same JSON can go to
+ * either. It keeps PutEvents' field names rather than snake_case.
+ */
+export const putEventsBody: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['Entries'],
+  properties: { Entries: { type: 'array', minItems: 1, maxItems: 10, items: putEventsEntrySchema } },
+  description:
+    'Up to 10 PutEvents entries. Source "snapflow" with DetailType "Source Data Changed" and Detail {"dsourceId": …} or {"sourceHost": …, "sourcePath": …} syncs the dSources it names; S3 "Object Created" events sync the dSources with a matching event source',
+};
 
 /** Query of `GET /snapshots` and `GET /timeflows`: all, or those of one dSource or VDB. */
 export const datasetQuery: ObjectSchema = {
@@ -196,6 +292,25 @@ export const sourceConfigSchema: ObjectSchema = {
   properties: { id, environment_id: id, name: { type: 'string' }, path: { type: 'string' }, created_at: timestamp },
 };
 
+/** A stored snapshot policy as the API answers it: every part present, defaults filled in. */
+export const policySchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['schedule', 'retention'],
+  properties: {
+    schedule: policyBody.properties.schedule,
+    retention: {
+      ...policyBody.properties.retention,
+      required: [...RETENTION_PERIODS, 'keep_at_least'],
+    },
+  },
+};
+
+const nextSnapshotAt = {
+  ...timestamp,
+  description: 'When the schedule runs next, where the scheduler can tell; absent without a schedule',
+} as const;
+
 /** A dSource as the API answers it; `linked_source` holds the plugin parameters. */
 export const dsourceSchema: ObjectSchema = {
   type: 'object',
@@ -207,6 +322,8 @@ export const dsourceSchema: ObjectSchema = {
     'staging_environment_id',
     'linked_source',
     'current_timeflow_id',
+    'policy',
+    'event_sources',
     'created_at',
   ],
   properties: {
@@ -216,6 +333,9 @@ export const dsourceSchema: ObjectSchema = {
     staging_environment_id: id,
     linked_source: linkedSourceDefinition,
     current_timeflow_id: id,
+    policy: policySchema,
+    event_sources: linkInputSchema.properties.eventSources,
+    next_snapshot_at: nextSnapshotAt,
     created_at: timestamp,
   },
 };
@@ -234,6 +354,7 @@ export const vdbSchema: ObjectSchema = {
     'status',
     'enabled',
     'current_timeflow_id',
+    'policy',
     'created_at',
   ],
   properties: {
@@ -247,6 +368,8 @@ export const vdbSchema: ObjectSchema = {
     status: { type: 'string', enum: ['PROVISIONING', 'RUNNING', 'STOPPED'] },
     enabled: { type: 'boolean' },
     current_timeflow_id: id,
+    policy: policySchema,
+    next_snapshot_at: nextSnapshotAt,
     created_at: timestamp,
   },
 };
@@ -255,7 +378,7 @@ export const vdbSchema: ObjectSchema = {
 export const snapshotSchema: ObjectSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'dataset_id', 'timeflow_id', 'created_at', 'metadata', 'provenance', 'path'],
+  required: ['id', 'dataset_id', 'timeflow_id', 'created_at', 'metadata', 'provenance', 'path', 'retain_forever'],
   properties: {
     id,
     dataset_id: { ...id, description: 'The dSource or VDB it belongs to' },
@@ -276,6 +399,8 @@ export const snapshotSchema: ObjectSchema = {
       },
     },
     path: { type: 'string', description: "Where the snapshot's tree is readable on the engine machine" },
+    expires_at: { ...timestamp, description: 'From then on retention may delete it' },
+    retain_forever: { type: 'boolean', description: 'Retention never deletes it' },
   },
 };
 
@@ -349,6 +474,27 @@ export function jobStartedSchema(targetField: 'dsource_id' | 'vdb_id'): ObjectSc
     properties: { job: jobSchema, [targetField]: id },
   };
 }
+
+/** The 202 answer of `POST /events`: per entry, in order, the event's id and the syncs it started. */
+export const eventsAcceptedSchema: ObjectSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entries'],
+  properties: {
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['event_id', 'jobs'],
+        properties: {
+          event_id: { type: 'string', description: "The event's id, the trigger id of the snapshots its syncs take" },
+          jobs: { type: 'array', items: jobSchema, description: 'Empty when the event matches no trigger' },
+        },
+      },
+    },
+  },
+};
 
 /** A list answer. */
 export function listOf(item: ObjectSchema): object {

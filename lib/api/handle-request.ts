@@ -1,12 +1,22 @@
 import { ErrorNames, HttpStatusByError, isSnapflowError, SnapflowError } from '../core/errors';
+import type { PutEventsEntry } from '../core/event-patterns';
+import type { DSource, Vdb } from '../core/model';
 import type { EngineApi } from '../core/ports';
 import { validate } from '../core/validate';
 import { workflowInputSchemas } from '../core/workflow-inputs';
 import type { ApiPorts } from './api-ports';
 import type { ObjectSchema } from './api-schemas';
+import { dispatchEntries } from './dispatch-entries';
 import { jobId } from './job-id';
 import { present } from './present';
-import { type ApiRequest, type RecordKind, type Route, recordGetters, type WorkflowRoute } from './routes';
+import {
+  type ApiRequest,
+  type DatasetRoute,
+  type RecordKind,
+  type Route,
+  recordGetters,
+  type WorkflowRoute,
+} from './routes';
 
 /** Largest request body accepted, in bytes; API requests are a few small fields. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -98,6 +108,18 @@ async function carryOut(incoming: IncomingRequest, ports: ApiPorts): Promise<Api
     }
     case 'workflow':
       return startWorkflow(route, request, ports);
+    case 'dataset':
+      return { statusCode: 200, body: await datasetAnswer(route, request, ports) };
+    case 'events': {
+      const entries = request.body.Entries as PutEventsEntry[];
+      const dispatched = await dispatchEntries(entries, ports, 'body.Entries');
+      return {
+        statusCode: 202,
+        body: {
+          entries: dispatched.map(({ event, jobs }) => ({ event_id: event.id, jobs: jobs.map(present.job) })),
+        },
+      };
+    }
     case 'job':
       return { statusCode: 200, body: present.job(await ports.jobs.get(request.params.id as string)) };
   }
@@ -112,6 +134,25 @@ async function startWorkflow(route: WorkflowRoute, request: ApiRequest, ports: A
   const input = validate(workflowInputSchemas[route.workflow], route.input(request, { jobId: job, targetId }), 'input');
   const started = await ports.workflows.start(route.workflow, input, job);
   return { statusCode: 202, body: { job: present.job(started), [`${route.target.kind}_id`]: targetId } };
+}
+
+/**
+ * Reads a dSource or VDB, or changes its settings and then applies its schedule. Should applying fail,
+ * the settings are stored all the same and the error is answered; sending the PATCH again applies them.
+ */
+async function datasetAnswer(route: DatasetRoute, request: ApiRequest, ports: ApiPorts): Promise<unknown> {
+  const id = request.params.id as string;
+  let dataset: DSource | Vdb;
+  if (route.settings === undefined) {
+    dataset = await ports.engine[recordGetters[route.dataset]](id);
+  } else {
+    dataset = await ports.engine.updateDatasetSettings(id, route.settings(request));
+    await ports.schedules.apply({ id, kind: route.dataset, policy: dataset.policy });
+  }
+  const nextSnapshotAt = ports.schedules.nextRunAt?.(id)?.toISOString();
+  return route.dataset === 'dsource'
+    ? present.dsource(dataset as DSource, nextSnapshotAt)
+    : present.vdb(dataset as Vdb, nextSnapshotAt);
 }
 
 function parseBody(route: Route, text: string | undefined): Record<string, unknown> {

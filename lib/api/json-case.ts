@@ -19,3 +19,10 @@ export function snakeKeysDeep(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, field]) => [snakeCase(key), snakeKeysDeep(field)]));
 }
+
+/** The value with the keys of every object in it, however deep, in camelCase. */
+export function camelKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelKeysDeep);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [camelCase(key), camelKeysDeep(field)]));
+}

@@ -2,6 +2,7 @@ import type { DSource, Environment, Snapshot, SourceConfig, Space, Timeflow, Vdb
 import type { Job } from './api-ports';
 import { describeJobError } from './describe-job-error';
 import { snakeKeysDeep } from './json-case';
+import { presentPolicy } from './policy-body';
 
 /**
  * Records as the API answers them (the shapes in `api-schemas.ts`): snake_case fields, the plugin's
@@ -25,17 +26,22 @@ export const present = {
     created_at: sourceConfig.createdAt,
   }),
 
-  dsource: (dsource: DSource) => ({
+  /** @param nextSnapshotAt When its schedule runs next, where the scheduler can tell. */
+  dsource: (dsource: DSource, nextSnapshotAt?: string) => ({
     id: dsource.id,
     name: dsource.name,
     source_config_id: dsource.sourceConfigId,
     staging_environment_id: dsource.stagingEnvironmentId,
     linked_source: dsource.parameters,
     current_timeflow_id: dsource.currentTimeflowId,
+    policy: presentPolicy(dsource.policy),
+    event_sources: dsource.eventSources,
+    ...(nextSnapshotAt === undefined ? {} : { next_snapshot_at: nextSnapshotAt }),
     created_at: dsource.createdAt,
   }),
 
-  vdb: (vdb: Vdb) => ({
+  /** @param nextSnapshotAt As for a dSource. */
+  vdb: (vdb: Vdb, nextSnapshotAt?: string) => ({
     id: vdb.id,
     name: vdb.name,
     parent_dataset_id: vdb.parentDatasetId,
@@ -46,6 +52,8 @@ export const present = {
     status: vdb.status,
     enabled: vdb.enabled,
     current_timeflow_id: vdb.currentTimeflowId,
+    policy: presentPolicy(vdb.policy),
+    ...(nextSnapshotAt === undefined ? {} : { next_snapshot_at: nextSnapshotAt }),
     created_at: vdb.createdAt,
   }),
 
@@ -66,6 +74,8 @@ export const present = {
         ...(provenance.snapshotParameters === undefined ? {} : { snapshot_parameters: provenance.snapshotParameters }),
       },
       path: snapshot.path,
+      ...(snapshot.expiresAt === undefined ? {} : { expires_at: snapshot.expiresAt }),
+      retain_forever: snapshot.retainForever === true,
     };
   },
 
@@ -108,12 +118,11 @@ export const present = {
   },
 };
 
-/** The dSource or VDB a workflow's input names; every workflow takes one of the two. */
+/** The dSource or VDB a workflow's input names; every workflow takes one (retention as either kind). */
 function targetOf(input: unknown): string | undefined {
   if (input === null || typeof input !== 'object') return undefined;
-  const { dsourceId, vdbId } = input as { dsourceId?: unknown; vdbId?: unknown };
-  if (typeof vdbId === 'string') return vdbId;
-  return typeof dsourceId === 'string' ? dsourceId : undefined;
+  const { dsourceId, vdbId, datasetId } = input as { dsourceId?: unknown; vdbId?: unknown; datasetId?: unknown };
+  return [vdbId, dsourceId, datasetId].find((id): id is string => typeof id === 'string');
 }
 
 /** A record as the API answers it. */

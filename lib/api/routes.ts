@@ -1,12 +1,16 @@
 import { ErrorNames, SnapflowError } from '../core/errors';
+import type { EventSource } from '../core/model';
 import type { EngineApi } from '../core/ports';
+import type { SnapshotPolicy } from '../core/snapshot-policy';
 import type { WorkflowName } from '../core/workflow-inputs';
 import {
   createEnvironmentBody,
   createSourceConfigBody,
   datasetQuery,
   dsourceSchema,
+  dsourceSettingsBody,
   environmentSchema,
+  eventsAcceptedSchema,
   exportBody,
   jobSchema,
   jobStartedSchema,
@@ -14,8 +18,11 @@ import {
   listOf,
   type ObjectSchema,
   provisionBody,
+  putEventsBody,
   refreshBody,
+  retentionBody,
   rollbackBody,
+  snapshotRetentionBody,
   snapshotSchema,
   snapshotVdbBody,
   sourceConfigSchema,
@@ -24,8 +31,10 @@ import {
   timeflowSchema,
   vdbActionBody,
   vdbSchema,
+  vdbSettingsBody,
 } from './api-schemas';
 import { camelKeys } from './json-case';
+import { datasetSettingsFromBody, policyFromBody, snapshotRetentionFromBody } from './policy-body';
 import { present } from './present';
 
 /**
@@ -37,10 +46,10 @@ import { present } from './present';
  */
 
 /** The methods the API uses. */
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** The kinds of record a path's `{id}` can name. */
-export type RecordKind = 'environment' | 'dsource' | 'vdb' | 'snapshot' | 'timeflow';
+export type RecordKind = 'environment' | 'sourceConfig' | 'dsource' | 'vdb' | 'snapshot' | 'timeflow';
 
 /** A request after validation: path parameters, query and body as the route's schemas allow. */
 export interface ApiRequest {
@@ -97,8 +106,29 @@ export interface JobRoute extends RouteBase {
   readonly status: 200;
 }
 
+/**
+ * `GET` or `PATCH` of one dSource or VDB, answered with when its schedule runs next. A PATCH stores the
+ * settings in the engine, then has the schedules follow the stored policy.
+ */
+export interface DatasetRoute extends RouteBase {
+  readonly kind: 'dataset';
+  readonly status: 200;
+  readonly dataset: 'dsource' | 'vdb';
+  /** The settings a PATCH changes, in the engine's terms; absent for a GET. @throws ValidationError */
+  readonly settings?: (request: ApiRequest) => { policy?: SnapshotPolicy; eventSources?: EventSource[] };
+}
+
+/**
+ * `POST /events`: PutEvents entries, matched by the same patterns as Snapflow's EventBridge rules;
+ * each sync an event asks for is started, and the answer lists them per entry.
+ */
+export interface EventsRoute extends RouteBase {
+  readonly kind: 'events';
+  readonly status: 202;
+}
+
 /** A route of the API. */
-export type Route = EngineRoute | WorkflowRoute | JobRoute;
+export type Route = EngineRoute | WorkflowRoute | DatasetRoute | EventsRoute | JobRoute;
 
 /** One engine method call: its arguments from the request, and how its result is answered. */
 export interface EngineCall {
@@ -119,6 +149,7 @@ function engineCall<M extends keyof EngineApi>(
 /** The engine method that reads one record of each kind. */
 export const recordGetters = {
   environment: 'getEnvironment',
+  sourceConfig: 'getSourceConfig',
   dsource: 'getDSource',
   vdb: 'getVdb',
   snapshot: 'getSnapshot',
@@ -130,6 +161,9 @@ const datasetFilter = (request: ApiRequest) =>
   [request.query.dataset_id === undefined ? {} : { datasetId: request.query.dataset_id }] as [{ datasetId?: string }];
 const apiTrigger = (jobId: string) => ({ kind: 'api', id: jobId });
 const vdbOnly = (_request: ApiRequest, { targetId }: { targetId: string }) => ({ vdbId: targetId });
+/** The body's snake_case policy in the workflow's terms, checked now so that a bad one fails before a job starts. */
+const policyInput = (body: ApiRequest['body']) =>
+  body.policy === undefined ? {} : { policy: policyFromBody(body.policy, 'body.policy') };
 
 function spaceRoute<const O extends string>(
   plural: string,
@@ -148,6 +182,33 @@ function spaceRoute<const O extends string>(
     expects: kind,
     response: spaceSchema,
     call: engineCall('getSpace', byId, present.space),
+  };
+}
+
+function retentionRoute<const O extends string>(
+  kind: 'dsource' | 'vdb',
+  plural: string,
+  label: string,
+  operationId: O,
+): WorkflowRoute & { operationId: O } {
+  return {
+    kind: 'workflow',
+    operationId,
+    method: 'POST',
+    path: `/${plural}/{id}/retention`,
+    tag: plural,
+    summary: `Apply a ${label}'s retention policy to its snapshots, reporting what it kept and deleted and why; dry_run deletes nothing (workflow retention)`,
+    status: 202,
+    body: retentionBody,
+    response: jobStartedSchema(`${kind}_id`),
+    expects: kind,
+    workflow: 'retention',
+    target: { kind, created: false },
+    input: ({ body }, { jobId, targetId }) => ({
+      datasetId: targetId,
+      dryRun: body.dry_run === true,
+      trigger: apiTrigger(jobId),
+    }),
   };
 }
 
@@ -261,6 +322,18 @@ export const routes = [
     ),
   },
   {
+    kind: 'engine',
+    operationId: 'deleteSourceConfig',
+    method: 'DELETE',
+    path: '/source-configs/{id}',
+    tag: 'source-configs',
+    summary: 'Forget a source config; refused while dSources use it',
+    status: 204,
+    expects: 'sourceConfig',
+    refuseDependents: true,
+    call: engineCall('deleteSourceConfig', byId),
+  },
+  {
     kind: 'workflow',
     operationId: 'linkDSource',
     method: 'POST',
@@ -272,7 +345,7 @@ export const routes = [
     response: jobStartedSchema('dsource_id'),
     workflow: 'link',
     target: { kind: 'dsource', created: true },
-    input: ({ body }, { targetId }) => ({ ...camelKeys(body), dsourceId: targetId }),
+    input: ({ body }, { targetId }) => ({ ...camelKeys(body), ...policyInput(body), dsourceId: targetId }),
   },
   {
     kind: 'engine',
@@ -286,19 +359,33 @@ export const routes = [
     call: engineCall(
       'listDSources',
       () => [],
-      (list) => list.map(present.dsource),
+      (list) => list.map((dsource) => present.dsource(dsource)),
     ),
   },
   {
-    kind: 'engine',
+    kind: 'dataset',
     operationId: 'getDSource',
     method: 'GET',
     path: '/dsources/{id}',
     tag: 'dsources',
-    summary: 'Show a dSource',
+    summary: 'Show a dSource with its snapshot policy and when its schedule runs next',
     status: 200,
     response: dsourceSchema,
-    call: engineCall('getDSource', byId, present.dsource),
+    dataset: 'dsource',
+  },
+  {
+    kind: 'dataset',
+    operationId: 'updateDSource',
+    method: 'PATCH',
+    path: '/dsources/{id}',
+    tag: 'dsources',
+    summary: "Replace a dSource's snapshot policy or event sources; its schedule follows at once",
+    status: 200,
+    body: dsourceSettingsBody,
+    response: dsourceSchema,
+    expects: 'dsource',
+    dataset: 'dsource',
+    settings: ({ body }) => datasetSettingsFromBody(body),
   },
   {
     kind: 'workflow',
@@ -334,6 +421,7 @@ export const routes = [
     target: { kind: 'dsource', created: false },
     input: (_request, { targetId }) => ({ dsourceId: targetId }),
   },
+  retentionRoute('dsource', 'dsources', 'dSource', 'applyDSourceRetention'),
   spaceRoute('dsources', 'dsource', 'dSource', 'getDSourceSpace'),
   {
     kind: 'workflow',
@@ -360,7 +448,7 @@ export const routes = [
           },
         );
       }
-      return { ...camelKeys(body), vdbId: targetId };
+      return { ...camelKeys(body), ...policyInput(body), vdbId: targetId };
     },
   },
   {
@@ -375,19 +463,33 @@ export const routes = [
     call: engineCall(
       'listVdbs',
       () => [],
-      (list) => list.map(present.vdb),
+      (list) => list.map((vdb) => present.vdb(vdb)),
     ),
   },
   {
-    kind: 'engine',
+    kind: 'dataset',
     operationId: 'getVdb',
     method: 'GET',
     path: '/vdbs/{id}',
     tag: 'vdbs',
-    summary: 'Show a VDB',
+    summary: 'Show a VDB with its snapshot policy and when its schedule runs next',
     status: 200,
     response: vdbSchema,
-    call: engineCall('getVdb', byId, present.vdb),
+    dataset: 'vdb',
+  },
+  {
+    kind: 'dataset',
+    operationId: 'updateVdb',
+    method: 'PATCH',
+    path: '/vdbs/{id}',
+    tag: 'vdbs',
+    summary: "Replace a VDB's snapshot policy; its schedule follows at once",
+    status: 200,
+    body: vdbSettingsBody,
+    response: vdbSchema,
+    expects: 'vdb',
+    dataset: 'vdb',
+    settings: ({ body }) => datasetSettingsFromBody(body),
   },
   {
     kind: 'workflow',
@@ -473,6 +575,7 @@ export const routes = [
     target: { kind: 'vdb', created: false },
     input: (_request, { targetId }) => ({ vdbId: targetId }),
   },
+  retentionRoute('vdb', 'vdbs', 'VDB', 'applyVdbRetention'),
   spaceRoute('vdbs', 'vdb', 'VDB', 'getVdbSpace'),
   {
     kind: 'engine',
@@ -496,6 +599,22 @@ export const routes = [
     status: 200,
     response: snapshotSchema,
     call: engineCall('getSnapshot', byId, present.snapshot),
+  },
+  {
+    kind: 'engine',
+    operationId: 'updateSnapshot',
+    method: 'PATCH',
+    path: '/snapshots/{id}',
+    tag: 'snapshots',
+    summary: "Set or clear a snapshot's expiry, or mark it to be retained forever",
+    status: 200,
+    body: snapshotRetentionBody,
+    response: snapshotSchema,
+    call: engineCall(
+      'updateSnapshot',
+      (request) => [request.params.id as string, snapshotRetentionFromBody(request.body)],
+      present.snapshot,
+    ),
   },
   spaceRoute('snapshots', 'snapshot', 'snapshot', 'getSnapshotSpace'),
   {
@@ -524,6 +643,18 @@ export const routes = [
     call: engineCall('deleteTimeflow', byId),
   },
   spaceRoute('timeflows', 'timeflow', 'timeflow', 'getTimeflowSpace'),
+  {
+    kind: 'events',
+    operationId: 'putEvents',
+    method: 'POST',
+    path: '/events',
+    tag: 'events',
+    summary:
+      'Put events as EventBridge PutEvents does; those matching a trigger start syncs (of the dSources they name)',
+    status: 202,
+    body: putEventsBody,
+    response: eventsAcceptedSchema,
+  },
   {
     kind: 'job',
     operationId: 'getJob',

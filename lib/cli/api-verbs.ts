@@ -87,6 +87,42 @@ export function createVerb(options: {
   };
 }
 
+/**
+ * `set-policy <id>` and the like: sends a change of one record (PATCH) and prints the record as it is
+ * then. With `read`, the record is read first, so that the flags can change only what they name.
+ */
+export function updateVerb(options: {
+  operationId: OperationId;
+  summary: string;
+  usage: string;
+  idName: string;
+  flags: Readonly<Record<string, FlagSpec>>;
+  /** The route that reads the record before the change. */
+  read?: OperationId;
+  /** The change; `current` is the record as `read` answered it. */
+  body: (values: FlagValues, current: Record<string, unknown> | undefined) => Record<string, unknown>;
+}): Verb {
+  return {
+    summary: options.summary,
+    usage: `<${options.idName}> ${options.usage}`,
+    operationId: options.operationId,
+    positionals: [options.idName],
+    flags: options.flags,
+    async run(context) {
+      const api = await context.api();
+      const id = context.positionals[0] as string;
+      const current =
+        options.read === undefined ? undefined : await api.call<Record<string, unknown>>(options.read, { id });
+      const record = await api.call<Record<string, unknown>>(options.operationId, {
+        id,
+        body: options.body(context.values, current),
+      });
+      printRecord(context, record);
+      return 0;
+    },
+  };
+}
+
 /** `delete <id>` of a record the engine deletes at once (204). */
 export function deleteVerb(operationId: OperationId, summary: string, idName: string): Verb {
   return {
@@ -151,7 +187,8 @@ export function jobVerb(options: {
 
 /**
  * Prints how a job ended: its JSON with --json, the id of what it made with --quiet, else a line
- * with its duration and output (and for a link or sync, what the copy transferred). A job that did not succeed
+ * with its duration and output (and for a link or sync, what the copy transferred), followed by the
+ * output's `report` when it has one (retention's table of what it kept and deleted). A job that did not succeed
  * has its error's message and action printed on stderr, and exits 1.
  */
 export async function reportJob(context: CommandContext, job: JobView, resultId: ResultId): Promise<number> {
@@ -171,8 +208,13 @@ export async function reportJob(context: CommandContext, job: JobView, resultId:
   }
   const took =
     job.ended_at === undefined ? '' : ` in ${formatDuration(Date.parse(job.ended_at) - Date.parse(job.started_at))}`;
-  const details = Object.entries(output).map(([key, value]) => `${key} ${cell(value)}`);
+  // The line carries the plain values; lists stay in --json, and a report (retention's table of what
+  // it kept and deleted, and why) is printed whole below the line.
+  const details = Object.entries(output)
+    .filter(([key, value]) => key !== 'report' && (value === null || typeof value !== 'object'))
+    .map(([key, value]) => `${key} ${cell(value)}`);
   io.out(`${job.id} SUCCEEDED${took}${details.length === 0 ? '' : `: ${details.join(', ')}`}`);
+  if (typeof output.report === 'string') io.out(output.report);
   // Only link and sync copy; other jobs name a snapshot they did not make by copying.
   if ((job.workflow === 'sync' || job.workflow === 'link') && typeof output.snapshot_id === 'string') {
     const copied = await copyStats(context, output.snapshot_id);

@@ -1,14 +1,14 @@
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseMountInfo } from '../adapters/mount-table';
 import { changeSampleTree, writeSampleTree } from '../adapters/sample-tree';
 import { readTreeManifest } from '../adapters/tree-manifest';
+import { describeJobError } from '../api/describe-job-error';
 import { diffTrees, type TreeManifest } from '../core/tree-diff';
-import { parseMountInfo } from '../engine/backends/mount-table';
 import type { LocalWorkflows } from '../local/local-workflows';
 import type { LocalMode } from '../local/start-local-mode';
 import { startLocalMode } from '../local/start-local-mode';
-import { describeFailure } from './describe-failure';
 import { formatTable } from './format-table';
 
 export interface DemoOptions {
@@ -128,7 +128,8 @@ async function demoScenario(
 
   const run = async (step: string, workflow: string, input: WorkflowInput) => {
     const result = await local.workflows.run(workflow, input, { signal });
-    const failure = result.error === undefined ? '' : `: ${describeFailure(result.error)}`;
+    const error = result.error === undefined ? undefined : describeJobError(result.error);
+    const failure = error === undefined ? '' : `: ${error.code}: ${error.message} (${error.action})`;
     rows.push({
       step,
       execution: result.executionArn.split(':').pop() ?? '',

@@ -13,6 +13,7 @@ import {
 } from './cli-command';
 import { dsourceCommand } from './commands/dsource';
 import { environmentCommand } from './commands/environment';
+import { eventCommand } from './commands/event';
 import { jobCommand } from './commands/job';
 import { snapshotCommand } from './commands/snapshot';
 import { sourceConfigCommand } from './commands/source-config';
@@ -31,6 +32,7 @@ export const commands: readonly (CommandNoun | SingleCommand)[] = [
   vdbCommand,
   snapshotCommand,
   timeflowCommand,
+  eventCommand,
   jobCommand,
 ];
 

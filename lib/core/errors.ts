@@ -7,6 +7,7 @@ export const ErrorNames = {
   Validation: 'ValidationError',
   NotFound: 'NotFoundError',
   Conflict: 'ConflictError',
+  DatasetBusy: 'DatasetBusyError',
   DependentsExist: 'DependentsExistError',
   Unauthorized: 'UnauthorizedError',
   EngineUnavailable: 'EngineUnavailableError',
@@ -33,11 +34,15 @@ export function isErrorName(name: string): name is ErrorName {
 /** Errors that a retry may cure; Step Functions retries these, nothing else. */
 export const TransientErrorNames: readonly ErrorName[] = [ErrorNames.EngineUnavailable];
 
+/** Another workflow holds the dataset: waiting (a Retry with backoff) is how a run queues behind it. */
+export const QueueingErrorNames: readonly ErrorName[] = [ErrorNames.DatasetBusy];
+
 /** HTTP status the engine and the API answer with for each error. */
 export const HttpStatusByError: Readonly<Record<ErrorName, number>> = {
   ValidationError: 400,
   NotFoundError: 404,
   ConflictError: 409,
+  DatasetBusyError: 409,
   DependentsExistError: 409,
   UnauthorizedError: 401,
   EngineUnavailableError: 503,

@@ -36,6 +36,25 @@ export function mountPlan(at: MountPoint, exported: ExportSpec): HostPlan {
   };
 }
 
-export function unmountPlan(at: MountPoint): HostPlan {
-  return { document: 'unmount', hostId: at.hostId, parameters: { MountPath: [at.mountPath] } };
+export interface UnmountOptions {
+  /**
+   * Unmount only a bind of this export (its `source`): whatever else is mounted at the mount point, such
+   * as what made a mount fail, is not the dataset's and stays. Without it, anything mounted there is
+   * unmounted.
+   */
+  only?: ExportSpec;
+  /** Also remove the mount point once unmounted, if it is empty. @default false */
+  removeMountPoint?: boolean;
+}
+
+export function unmountPlan(at: MountPoint, options: UnmountOptions = {}): HostPlan {
+  return {
+    document: 'unmount',
+    hostId: at.hostId,
+    parameters: {
+      MountPath: [at.mountPath],
+      ...(options.removeMountPoint === true ? { RemoveMountPoint: ['true'] } : {}),
+      ...(options.only === undefined ? {} : { Source: [options.only.source] }),
+    },
+  };
 }

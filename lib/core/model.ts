@@ -5,6 +5,7 @@ import type {
   SourceConfigDefinition,
   VirtualSourceParameters,
 } from '../plugins/directory-tree/schemas';
+import type { SnapshotPolicy } from './snapshot-policy';
 
 /** A Unix host and how to reach it: `hostId` is the SSM managed-instance id on AWS, `local` locally. */
 export interface Environment {
@@ -32,7 +33,18 @@ export interface DSource {
   parameters: LinkedSourceParameters;
   /** The timeflow syncs copy into and snapshot. */
   currentTimeflowId: string;
+  /** When syncs run by themselves and which snapshots retention keeps. */
+  policy: SnapshotPolicy;
+  /** Events that start a sync besides the `Snapflow` "Source Data Changed" event naming this dSource. */
+  eventSources: EventSource[];
   createdAt: string;
+}
+
+/** S3 "Object Created" events for keys under `prefix` in `bucket` start a sync. */
+export interface EventSource {
+  kind: 's3';
+  bucket: string;
+  prefix: string;
 }
 
 /** PROVISIONING until the first mount and configure succeed; STOPPED while unmounted. */
@@ -55,6 +67,8 @@ export interface Vdb {
   enabled: boolean;
   /** The timeflow that is mounted; refresh and rollback switch to a new one, keeping the old. */
   currentTimeflowId: string;
+  /** When VDB snapshots run by themselves and which snapshots retention keeps. */
+  policy: SnapshotPolicy;
   createdAt: string;
 }
 
@@ -125,6 +139,10 @@ export interface Snapshot {
   provenance: Provenance;
   /** Where the snapshot's tree is readable on the engine machine. */
   path: string;
+  /** After this instant retention may delete it (unless newest, pinned or retained forever). */
+  expiresAt?: string;
+  /** Retention never deletes it. */
+  retainForever?: boolean;
 }
 
 /**
@@ -137,4 +155,12 @@ export interface ExportSpec {
   kind: 'bind';
   source: string;
   readOnly: boolean;
+}
+
+/** Who may change a dataset right now: one workflow run at a time. */
+export interface Lease {
+  datasetId: string;
+  /** The run holding it, e.g. an execution ARN. */
+  holder: string;
+  expiresAt: string;
 }

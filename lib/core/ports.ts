@@ -8,7 +8,9 @@ import type {
   Dependent,
   DSource,
   Environment,
+  EventSource,
   ExportSpec,
+  Lease,
   Provenance,
   Snapshot,
   SourceConfig,
@@ -37,6 +39,8 @@ export interface EngineApi {
   createSourceConfig(input: { environmentId: string; name: string; path: string }): Promise<SourceConfig>;
   getSourceConfig(id: string): Promise<SourceConfig>;
   listSourceConfigs(): Promise<SourceConfig[]>;
+  /** Refused with DependentsExistError while dSources were linked from it. */
+  deleteSourceConfig(id: string): Promise<void>;
 
   /** Creates the dSource, its first timeflow and that timeflow's empty storage. */
   createDSource(input: {
@@ -45,7 +49,16 @@ export interface EngineApi {
     sourceConfigId: string;
     stagingEnvironmentId: string;
     parameters: LinkedSourceParameters;
+    /** Validated with parseSnapshotPolicy (root `policy`); default DEFAULT_SNAPSHOT_POLICY. */
+    policy?: unknown;
+    /** Default none. */
+    eventSources?: EventSource[];
   }): Promise<DSource>;
+  /** Replaces the dSource's or VDB's policy and, for a dSource, its event sources when given. */
+  updateDatasetSettings(
+    datasetId: string,
+    input: { policy?: unknown; eventSources?: EventSource[] },
+  ): Promise<DSource | Vdb>;
   getDSource(id: string): Promise<DSource>;
   listDSources(): Promise<DSource[]>;
   /** Removes its timeflows, snapshots and storage; refused with DependentsExistError while VDBs use its snapshots. */
@@ -56,16 +69,21 @@ export interface EngineApi {
   /** Makes a snapshot reachable by hosts, read-only (V2P). */
   exportSnapshot(snapshotId: string): Promise<ExportSpec>;
 
-  /** Takes a read-only snapshot of a dataset's current timeflow as it is now. */
+  /**
+   * Takes a read-only snapshot of a dataset's current timeflow as it is now. A repeated call with the
+   * same `requestToken` (e.g. the execution and state that asked) returns the snapshot it made.
+   */
   snapshotDataset(
     datasetId: string,
-    input: { provenance: Provenance; metadata: SnapshotDefinition },
+    input: { provenance: Provenance; metadata: SnapshotDefinition; requestToken?: string },
   ): Promise<Snapshot>;
   getSnapshot(id: string): Promise<Snapshot>;
   /** Oldest first. */
   listSnapshots(filter?: { datasetId?: string; timeflowId?: string }): Promise<Snapshot[]>;
   /** Refused with DependentsExistError while VDBs or timeflows were cloned from it. */
   deleteSnapshot(id: string): Promise<void>;
+  /** Sets or clears (`null`) a snapshot's expiry and its retain-forever mark; validated with parseSnapshotRetention. */
+  updateSnapshot(id: string, input: { expiresAt?: string | null; retainForever?: boolean }): Promise<Snapshot>;
 
   /** Clones the snapshot into a new VDB with its first timeflow, recorded as PROVISIONING and enabled. */
   createVdb(input: {
@@ -74,6 +92,8 @@ export interface EngineApi {
     snapshotId: string;
     environmentId: string;
     parameters: VirtualSourceParameters;
+    /** As for createDSource; default: no schedule, default retention. */
+    policy?: unknown;
   }): Promise<Vdb>;
   getVdb(id: string): Promise<Vdb>;
   listVdbs(): Promise<Vdb[]>;
@@ -101,8 +121,17 @@ export interface EngineApi {
   /** Refused for a current timeflow, and with DependentsExistError while VDBs were cloned from its snapshots. */
   deleteTimeflow(id: string): Promise<void>;
 
+  /**
+   * Takes the dataset's lease for one workflow run, so two runs never change one dataset at once.
+   * Taking it again with the same `holder` renews it. Fails with DatasetBusyError (naming the holder
+   * and when the lease expires) while another holder has it; an expired lease is free.
+   */
+  acquireLease(datasetId: string, input: { holder: string; ttlSeconds: number }): Promise<Lease>;
+  /** Releases the lease if `holder` has it; a lease held by another or by no one is left alone. */
+  releaseLease(datasetId: string, holder: string): Promise<void>;
+
   /** Space of a dataset (all its timeflows), a timeflow or a snapshot. */
   getSpace(id: string): Promise<Space>;
-  /** What stops the object (environment, dSource, VDB, timeflow or snapshot) from being deleted; empty when nothing does. */
+  /** What stops the object (environment, source config, dSource, VDB, timeflow or snapshot) from being deleted; empty when nothing does. */
   listDependents(id: string): Promise<Dependent[]>;
 }

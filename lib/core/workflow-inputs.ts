@@ -5,6 +5,7 @@ import {
   virtualSourceDefinition,
 } from '../plugins/directory-tree/schemas';
 import { UNIX_PATH_PATTERN } from './paths';
+import { snapshotPolicySchema } from './snapshot-policy';
 
 /** Ids the engine hands out: a short kind prefix and 16 hex digits (`vdb-0123456789abcdef`). */
 export const ID_PATTERN = '^[a-z]{2,4}-[0-9a-f]{16}$';
@@ -22,6 +23,18 @@ export const triggerSchema = {
   },
 } as const;
 
+/** An S3 bucket and key prefix whose "Object Created" events start a sync (bucket names per S3's rules). */
+export const eventSourceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'bucket', 'prefix'],
+  properties: {
+    kind: { type: 'string', enum: ['s3'] },
+    bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
+    prefix: { type: 'string', maxLength: 1024, pattern: '^[^\\u0000-\\u001f]*$' },
+  },
+} as const;
+
 /** Input of the `link` workflow: create a dSource from a source config, then sync it. */
 export const linkInputSchema = {
   type: 'object',
@@ -34,6 +47,8 @@ export const linkInputSchema = {
     sourceConfigId: id,
     stagingEnvironmentId: id,
     linkedSource: linkedSourceDefinition,
+    policy: snapshotPolicySchema,
+    eventSources: { type: 'array', maxItems: 16, items: eventSourceSchema },
   },
 } as const;
 
@@ -64,6 +79,7 @@ export const provisionInputSchema = {
     sourceDataId: id,
     environmentId: id,
     virtualSource: virtualSourceDefinition,
+    policy: snapshotPolicySchema,
   },
 } as const;
 
@@ -125,6 +141,17 @@ export const deleteDSourceInputSchema = {
   properties: { dsourceId: id },
 } as const;
 
+/**
+ * Input of `retention`: apply the dataset's policy to its snapshots (lib/core/retention.ts). A dry
+ * run reports the same decisions and deletes nothing.
+ */
+export const retentionInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['datasetId', 'dryRun', 'trigger'],
+  properties: { datasetId: id, dryRun: { type: 'boolean' }, trigger: triggerSchema },
+} as const;
+
 /** Every workflow by name (the `SnapflowWorkflow` metadata of its state machine) with its input schema. */
 export const workflowInputSchemas = {
   link: linkInputSchema,
@@ -140,6 +167,7 @@ export const workflowInputSchemas = {
   'disable-vdb': vdbLifecycleInputSchema,
   'delete-vdb': vdbLifecycleInputSchema,
   'delete-dsource': deleteDSourceInputSchema,
+  retention: retentionInputSchema,
 } as const;
 
 export type WorkflowName = keyof typeof workflowInputSchemas;
@@ -154,3 +182,4 @@ export type SnapshotVdbInput = FromSchema<typeof snapshotVdbInputSchema>;
 export type ExportInput = FromSchema<typeof exportInputSchema>;
 export type VdbLifecycleInput = FromSchema<typeof vdbLifecycleInputSchema>;
 export type DeleteDSourceInput = FromSchema<typeof deleteDSourceInputSchema>;
+export type RetentionInput = FromSchema<typeof retentionInputSchema>;

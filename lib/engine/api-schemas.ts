@@ -1,7 +1,8 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ErrorNames } from '../core/errors';
 import { UNIX_PATH_PATTERN } from '../core/paths';
-import { ID_PATTERN, triggerSchema } from '../core/workflow-inputs';
+import { retentionRulesSchema, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
+import { eventSourceSchema, ID_PATTERN, triggerSchema } from '../core/workflow-inputs';
 import {
   linkedSourceDefinition,
   snapshotDefinition,
@@ -16,8 +17,11 @@ import {
  * generated from them.
  */
 
-/** SSM managed-instance and EC2 instance ids, or `local` for the engine's own machine. */
-export const HOST_ID_PATTERN = '^(local|[a-z]-[0-9a-f]{8,17}|mi-[0-9a-f]{17})$';
+/**
+ * EC2 instance ids (`i-` and 8 or 17 hex digits), SSM managed-instance ids of hybrid machines (`mi-` and
+ * 17 hex digits), or `local` for the engine's own machine.
+ */
+export const HOST_ID_PATTERN = '^(local|i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$';
 
 /** Where environments let Snapflow make its own mount points unless told otherwise. */
 export const DEFAULT_SCRATCH_PATH = '/var/tmp/snapflow';
@@ -33,6 +37,8 @@ function idOfKind<P extends string>(prefix: P) {
   } as const;
 }
 const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+/** A caller's opaque token (a lease holder, a request token): printable, at most 1 KiB. */
+const token = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 
@@ -92,6 +98,25 @@ export const createSourceConfigBody = {
   },
 } as const;
 
+/** Most event sources one dSource may have. */
+export const MAX_EVENT_SOURCES = 16;
+
+/** A dataset's snapshot policy as a request gives it; the engine fills in defaults and stores the result. */
+const policyInput = {
+  ...snapshotPolicySchema,
+  description:
+    'When snapshots are taken (schedule: a 5-field cron in an IANA time zone, or null for on demand) and which ' +
+    'retention keeps; a missing retention is the default (24 hourly, 7 daily), a given one replaces it whole',
+} as const;
+
+/** Events that start a sync of a dSource besides the Snapflow "Source Data Changed" event naming it. */
+const eventSourcesInput = {
+  type: 'array',
+  maxItems: MAX_EVENT_SOURCES,
+  items: eventSourceSchema,
+  description: 'S3 buckets and key prefixes whose "Object Created" events start a sync; each given once',
+} as const;
+
 /** Body of `POST /dsources`; `parameters` are the plugin's linked-source parameters. */
 export const createDSourceBody = {
   type: 'object',
@@ -103,6 +128,38 @@ export const createDSourceBody = {
     sourceConfigId: id,
     stagingEnvironmentId: id,
     parameters: linkedSourceDefinition,
+    policy: { ...policyInput, description: `${policyInput.description}. Default: no schedule, default retention` },
+    eventSources: { ...eventSourcesInput, description: `${eventSourcesInput.description}. Default: none` },
+  },
+} as const;
+
+/** Body of `PATCH /datasets/{id}/settings`: what is given replaces what the dSource or VDB has. */
+export const updateDatasetSettingsBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    policy: { ...policyInput, description: `${policyInput.description}. Replaces the policy whole` },
+    eventSources: {
+      ...eventSourcesInput,
+      description: `${eventSourcesInput.description}. Replaces the list whole; dSources only ([] removes all)`,
+    },
+  },
+} as const;
+
+/** Body of `PATCH /snapshots/{id}`: a change to one snapshot's own retention. */
+export const updateSnapshotBody = {
+  ...snapshotRetentionSchema,
+  properties: {
+    expiresAt: {
+      ...snapshotRetentionSchema.properties.expiresAt,
+      description:
+        'UTC time (e.g. 2025-06-30T00:00:00Z) from which retention may delete the snapshot even if a rule would keep ' +
+        'it, and until which it keeps it; null removes the expiry',
+    },
+    retainForever: {
+      ...snapshotRetentionSchema.properties.retainForever,
+      description: 'True: retention never deletes the snapshot; false removes the mark',
+    },
   },
 } as const;
 
@@ -134,7 +191,44 @@ export const snapshotDatasetBody = {
   type: 'object',
   additionalProperties: false,
   required: ['provenance', 'metadata'],
-  properties: { provenance: provenanceSchema, metadata: snapshotDefinition },
+  properties: {
+    provenance: provenanceSchema,
+    metadata: snapshotDefinition,
+    requestToken: {
+      ...token,
+      description:
+        'Makes the call idempotent: a repeated call with the same token for the same dataset answers the snapshot the first made',
+    },
+  },
+} as const;
+
+/** Longest lease: a workflow run that needs longer renews it. */
+export const MAX_LEASE_SECONDS = 7 * 24 * 3600;
+
+const leaseHolder = { ...token, description: 'The workflow run holding the lease, e.g. its execution ARN' } as const;
+
+/** Body of `POST /datasets/{id}/lease`. */
+export const acquireLeaseBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['holder', 'ttlSeconds'],
+  properties: {
+    holder: leaseHolder,
+    ttlSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_LEASE_SECONDS,
+      description: 'How long the lease lasts unless renewed (taken again by the same holder) or released',
+    },
+  },
+} as const;
+
+/** Query of `DELETE /datasets/{id}/lease`. */
+export const releaseLeaseQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['holder'],
+  properties: { holder: leaseHolder },
 } as const;
 
 /** Body of `POST /vdbs`; `parameters` are the plugin's virtual-source parameters. */
@@ -148,6 +242,7 @@ export const createVdbBody = {
     snapshotId: id,
     environmentId: id,
     parameters: virtualSourceDefinition,
+    policy: { ...policyInput, description: `${policyInput.description}. Default: no schedule, default retention` },
   },
 } as const;
 
@@ -190,8 +285,12 @@ export type CreateEnvironmentRequest = FromSchema<
 export type CreateSourceConfigRequest = FromSchema<typeof createSourceConfigBody>;
 export type ExportDatasetRequest = FromSchema<typeof exportDatasetBody>;
 export type UpdateVdbRequest = FromSchema<typeof updateVdbBody>;
+export type UpdateDatasetSettingsRequest = FromSchema<typeof updateDatasetSettingsBody>;
+export type UpdateSnapshotRequest = FromSchema<typeof updateSnapshotBody>;
 export type CreateTimeflowRequest = FromSchema<typeof createTimeflowBody>;
 export type SwitchTimeflowRequest = FromSchema<typeof switchTimeflowBody>;
+export type AcquireLeaseRequest = FromSchema<typeof acquireLeaseBody>;
+export type ReleaseLeaseQuery = FromSchema<typeof releaseLeaseQuery>;
 export type IdParams = FromSchema<typeof idParams>;
 export type ListSnapshotsQuery = FromSchema<typeof listSnapshotsQuery>;
 export type ListTimeflowsQuery = FromSchema<typeof listTimeflowsQuery>;
@@ -218,15 +317,42 @@ export const sourceConfigSchema = {
   properties: { ...createSourceConfigBody.properties, id, createdAt: timestamp },
 } as const;
 
+/** A snapshot policy as the engine stores and answers it: validated, with every default filled in. */
+export const storedPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['schedule', 'retention'],
+  description: 'When snapshots are taken and which retention keeps, with defaults filled in',
+  properties: {
+    schedule: snapshotPolicySchema.properties.schedule,
+    retention: {
+      ...retentionRulesSchema,
+      required: ['hourly', 'daily', 'weekly', 'monthly', 'yearly', 'keepAtLeast'],
+    },
+  },
+} as const;
+
 /** A dSource as the API answers it. */
 export const dsourceSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'sourceConfigId', 'stagingEnvironmentId', 'parameters', 'currentTimeflowId', 'createdAt'],
+  required: [
+    'id',
+    'name',
+    'sourceConfigId',
+    'stagingEnvironmentId',
+    'parameters',
+    'currentTimeflowId',
+    'policy',
+    'eventSources',
+    'createdAt',
+  ],
   properties: {
     ...createDSourceBody.properties,
     id,
     currentTimeflowId: { ...id, description: 'The timeflow syncs copy into and snapshot' },
+    policy: storedPolicySchema,
+    eventSources: { ...eventSourcesInput, description: eventSourcesInput.description },
     createdAt: timestamp,
   },
 } as const;
@@ -244,6 +370,12 @@ export const snapshotSchema = {
     metadata: snapshotDefinition,
     provenance: provenanceSchema,
     path: { type: 'string', description: "Where the snapshot's tree is readable on the engine machine" },
+    expiresAt: {
+      ...timestamp,
+      description:
+        'From then on retention may delete it (unless newest, pinned or retained forever); absent: no expiry',
+    },
+    retainForever: { type: 'boolean', description: 'Retention never deletes it; absent when not so marked' },
   },
 } as const;
 
@@ -261,6 +393,7 @@ export const vdbSchema = {
     'status',
     'enabled',
     'currentTimeflowId',
+    'policy',
     'createdAt',
   ],
   properties: {
@@ -274,6 +407,7 @@ export const vdbSchema = {
     status: vdbStatus,
     enabled: { type: 'boolean' },
     currentTimeflowId: { ...id, description: 'The timeflow that is mounted' },
+    policy: storedPolicySchema,
     createdAt: timestamp,
   },
 } as const;
@@ -302,6 +436,18 @@ export const createTimeflowResultSchema = {
     vdb: vdbSchema,
     timeflow: timeflowSchema,
     previousTimeflowId: { ...id, description: 'The timeflow that was current before; it stays' },
+  },
+} as const;
+
+/** A lease as `POST /datasets/{id}/lease` answers it. */
+export const leaseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['datasetId', 'holder', 'expiresAt'],
+  properties: {
+    datasetId: { ...id, description: 'The dSource or VDB leased' },
+    holder: leaseHolder,
+    expiresAt: timestamp,
   },
 } as const;
 
@@ -350,7 +496,7 @@ export const exportSpecSchema = {
 export const healthSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['status', 'backend', 'inconsistencies'],
+  required: ['status', 'backend', 'inconsistencies', 'quarantined'],
   properties: {
     status: { type: 'string', enum: ['ok', 'degraded'] },
     backend: {
@@ -368,6 +514,22 @@ export const healthSchema = {
         properties: {
           kind: { type: 'string', enum: ['missing-storage', 'orphan-storage', 'dangling-reference'] },
           id: { type: 'string' },
+          message: { type: 'string' },
+        },
+      },
+    },
+    quarantined: {
+      type: 'array',
+      description:
+        'Storage set aside at start-up because no record referred to it; not part of status. The message says how to remove it.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['kind', 'id', 'path', 'message'],
+        properties: {
+          kind: { type: 'string', enum: ['timeflow', 'snapshot'] },
+          id: { type: 'string' },
+          path: { type: 'string' },
           message: { type: 'string' },
         },
       },

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
+import { type MountEntry, mountsOfTree, readMountTable } from '../adapters/mount-table';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../core/errors';
 import type {
   Dependent,
   DSource,
   Environment,
+  EventSource,
   ExportSpec,
+  Lease,
   Provenance,
   Snapshot,
   SourceConfig,
@@ -24,6 +28,8 @@ import type {
   VirtualSourceParameters,
 } from '../plugins/directory-tree/schemas';
 import {
+  type AcquireLeaseRequest,
+  acquireLeaseBody,
   type CreateEnvironmentRequest,
   type CreateSourceConfigRequest,
   type CreateTimeflowRequest,
@@ -35,21 +41,36 @@ import {
   DEFAULT_SCRATCH_PATH,
   type ExportDatasetRequest,
   exportDatasetBody,
+  idParams,
+  type ReleaseLeaseQuery,
+  releaseLeaseQuery,
   type SwitchTimeflowRequest,
   snapshotDatasetBody,
   switchTimeflowBody,
+  type UpdateDatasetSettingsRequest,
+  type UpdateSnapshotRequest,
   type UpdateVdbRequest,
+  updateDatasetSettingsBody,
+  updateSnapshotBody,
   updateVdbBody,
 } from './api-schemas';
 import type { StorageBackend, StorageBackendKind, StorageTree } from './backends/storage-backend';
-import type { EngineDocument, MetadataStore, PendingMigration, TimeflowRecord } from './metadata-store';
+import {
+  defaultDSourcePolicy,
+  defaultVdbPolicy,
+  parseEventSources,
+  parsePolicy,
+  parseRetentionChange,
+  resolvePolicy,
+} from './dataset-settings';
+import type { EngineDocument, MetadataStore, PendingMigration, SnapshotRecord, TimeflowRecord } from './metadata-store';
 import { validateRequest } from './validate-request';
 
 /** Something the engine's metadata and its storage disagree on. */
 export interface EngineInconsistency {
   /**
    * `missing-storage`: a record whose storage is gone (kept, for a human to decide);
-   * `orphan-storage`: storage no record refers to (removed at the next start);
+   * `orphan-storage`: storage no record refers to (set aside at the next start, see {@link QuarantinedStorage});
    * `dangling-reference`: a record referring to a record that does not exist.
    */
   kind: 'missing-storage' | 'orphan-storage' | 'dangling-reference';
@@ -58,21 +79,43 @@ export interface EngineInconsistency {
   message: string;
 }
 
+/**
+ * Storage that no record referred to at a start, set aside rather than deleted: a crash between making
+ * storage and recording it leaves such storage, and so does restoring an older metadata file, when it
+ * may hold the only copy of data newer than the backup. Nothing refers to it or reuses it; it stays
+ * until a person removes it with the command in `message` (the engine never does).
+ */
+export interface QuarantinedStorage {
+  kind: 'timeflow' | 'snapshot';
+  /** The id the storage had. */
+  id: string;
+  /** Where it is now, on the engine machine. */
+  path: string;
+  message: string;
+}
+
 /** What `GET /health` answers. */
 export interface EngineHealth {
+  /** `degraded` while metadata and storage disagree (see `inconsistencies`); quarantined storage does not count. */
   status: 'ok' | 'degraded';
   backend: { kind: StorageBackendKind; reason: string };
   inconsistencies: EngineInconsistency[];
+  quarantined: QuarantinedStorage[];
 }
 
 /** What {@link Engine.reconcile} did at start-up. */
 export interface ReconcileReport {
   /** Present when the metadata was of an older version and has been migrated (storage renamed first). */
   migrated?: PendingMigration;
-  removedTimeflows: string[];
-  removedSnapshots: string[];
+  /** Timeflow storage no record referred to, set aside (see {@link QuarantinedStorage}). */
+  quarantinedTimeflows: string[];
+  /** Snapshot storage no record referred to, set aside. */
+  quarantinedSnapshots: string[];
   inconsistencies: EngineInconsistency[];
 }
+
+/** The mounts on the engine machine, which deletes check; hosts share the machine in local mode. */
+export type MountTableReader = () => Promise<MountEntry[]>;
 
 /** Where the engine reports what it does; `fields` never hold secrets. */
 export type EngineLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -88,6 +131,8 @@ export interface EngineOptions {
   log?: EngineLog;
   /** @default the system clock */
   now?: () => Date;
+  /** @default reads /proc/self/mountinfo */
+  mounts?: MountTableReader;
 }
 
 /** Id prefixes by record kind; with 16 hex digits they match ID_PATTERN. */
@@ -111,6 +156,7 @@ const CLONED_AS: Readonly<Record<TimeflowKind, string>> = {
 /** Any record listDependents and getSpace accept, found by id. */
 type Target =
   | { kind: 'environment'; record: Environment }
+  | { kind: 'sourceConfig'; record: SourceConfig }
   | { kind: 'dataset'; record: DSource | Vdb; label: DatasetLabel }
   | { kind: 'timeflow'; record: TimeflowRecord }
   | { kind: 'snapshot'; record: Snapshot };
@@ -122,7 +168,8 @@ type DatasetLabel = 'dSource' | 'VDB';
  * and snapshots, over a storage backend and a metadata store. Storage belongs to timeflows (a
  * dataset's current tree) and snapshots. Mutations run one at a time. Creating makes storage first and
  * records it second; deleting unrecords first and removes storage second. A crash between the two
- * leaves only storage no record refers to, which {@link reconcile} removes at the next start.
+ * leaves only storage no record refers to, which {@link reconcile} sets aside at the next start.
+ * Storage that is mounted anywhere on the engine machine is never deleted.
  */
 export class Engine implements EngineApi {
   private readonly backend: StorageBackend;
@@ -130,6 +177,7 @@ export class Engine implements EngineApi {
   private readonly store: MetadataStore;
   private readonly log: EngineLog;
   private readonly now: () => Date;
+  private readonly mounts: MountTableReader;
   private readonly mutex = new Mutex();
   /** Storage ids being created or removed right now, so health does not call them orphans. */
   private readonly pending = new Set<string>();
@@ -140,12 +188,14 @@ export class Engine implements EngineApi {
     this.store = options.store;
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
+    this.mounts = options.mounts ?? (() => readMountTable());
   }
 
   /**
    * Brings storage in line with the metadata: finishes a migration of older metadata (renaming storage,
-   * then writing the new document), removes storage no record refers to (left by a crash) and reports
-   * records whose storage is missing, which it keeps.
+   * then writing the new document), sets aside storage no record refers to (see
+   * {@link QuarantinedStorage}; never deletes it) and reports records whose storage is missing, which it
+   * keeps.
    *
    * @throws StorageError when there is no metadata file but the pool holds data: the data would
    *   otherwise all be removed as unreferenced; or when a migration finds storage under both names
@@ -174,27 +224,43 @@ export class Engine implements EngineApi {
       const doc = this.store.document;
       const timeflowIds = new Set(doc.timeflows.map((record) => record.id));
       const snapshotIds = new Set(doc.snapshots.map((record) => record.id));
-      const removedTimeflows: string[] = [];
-      const removedSnapshots: string[] = [];
-      for (const id of listing.datasets.filter((id) => !timeflowIds.has(id))) {
-        if (await this.removeOrphan('timeflow', id, () => this.backend.deleteDataset(id))) removedTimeflows.push(id);
-      }
-      for (const id of listing.snapshots.filter((id) => !snapshotIds.has(id))) {
-        if (await this.removeOrphan('snapshot', id, () => this.backend.deleteSnapshot(id))) removedSnapshots.push(id);
-      }
+      const quarantinedTimeflows: string[] = [];
+      const quarantinedSnapshots: string[] = [];
+      for (const id of listing.datasets.filter((id) => !timeflowIds.has(id)))
+        if (await this.setAside('dataset', id)) quarantinedTimeflows.push(id);
+      for (const id of listing.snapshots.filter((id) => !snapshotIds.has(id)))
+        if (await this.setAside('snapshot', id)) quarantinedSnapshots.push(id);
       const inconsistencies = await this.findInconsistencies();
       for (const problem of inconsistencies) this.log('warn', problem.message, { ...problem });
-      return { ...(migrated === undefined ? {} : { migrated }), removedTimeflows, removedSnapshots, inconsistencies };
+      return {
+        ...(migrated === undefined ? {} : { migrated }),
+        quarantinedTimeflows,
+        quarantinedSnapshots,
+        inconsistencies,
+      };
     });
   }
 
-  /** The backend in use and every disagreement between metadata and storage right now. */
+  /** The backend in use, every disagreement between metadata and storage right now, and quarantined storage. */
   async health(): Promise<EngineHealth> {
     const inconsistencies = await this.findInconsistencies();
+    const quarantined = (await this.backend.listQuarantined()).map(
+      ({ kind, id, path }): QuarantinedStorage => ({
+        kind: kind === 'dataset' ? 'timeflow' : 'snapshot',
+        id,
+        path,
+        message:
+          `storage of ${kind === 'dataset' ? 'timeflow' : 'snapshot'} ${id} was set aside at ${path}, as no record ` +
+          'referred to it at a start. A crash between making storage and recording it leaves such storage; so does ' +
+          'restoring an older metadata file, and then it may hold data newer than the backup. Once nothing needs ' +
+          `it, remove it with: ${this.backend.removalCommand(path)}`,
+      }),
+    );
     return {
       status: inconsistencies.length === 0 ? 'ok' : 'degraded',
       backend: { kind: this.backend.kind, reason: this.backendReason },
       inconsistencies,
+      quarantined,
     };
   }
 
@@ -206,11 +272,27 @@ export class Engine implements EngineApi {
   async createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment> {
     const request = validateRequest<CreateEnvironmentRequest>(createEnvironmentBody, input);
     return this.mutex.run(async () => {
+      const scratchPath = request.scratchPath ?? DEFAULT_SCRATCH_PATH;
+      const existing = this.store.document.environments.find((record) => record.hostId === request.hostId);
+      if (existing !== undefined) {
+        // The same registration again (a retry) answers the environment it made.
+        if (existing.name === request.name && existing.scratchPath === scratchPath) return copy(existing);
+        throw new SnapflowError(
+          ErrorNames.Conflict,
+          `hostId ${request.hostId} is already registered as environment ${existing.id} (${JSON.stringify(existing.name)}, scratch path ${existing.scratchPath})`,
+          {
+            action:
+              `Use environment ${existing.id} (GET /environments/${existing.id}); one host is one environment. ` +
+              `To register it anew with other settings, delete it first (DELETE /environments/${existing.id}).`,
+            field: 'hostId',
+          },
+        );
+      }
       const environment: Environment = {
         id: newId(ID_PREFIXES.environment),
         name: request.name,
         hostId: request.hostId,
-        scratchPath: request.scratchPath ?? DEFAULT_SCRATCH_PATH,
+        scratchPath,
         createdAt: this.timestamp(),
       };
       await this.commit((doc) => ({ ...doc, environments: [...doc.environments, environment] }));
@@ -258,25 +340,51 @@ export class Engine implements EngineApi {
     return copy(this.store.document.sourceConfigs);
   }
 
+  async deleteSourceConfig(id: string): Promise<void> {
+    return this.mutex.run(async () => {
+      const sourceConfig = this.sourceConfig(id);
+      this.refuseDependents('source config', id, this.dependents({ kind: 'sourceConfig', record: sourceConfig }));
+      await this.commit((doc) => ({ ...doc, sourceConfigs: doc.sourceConfigs.filter((record) => record.id !== id) }));
+    });
+  }
+
   async createDSource(input: {
     id?: string;
     name: string;
     sourceConfigId: string;
     stagingEnvironmentId: string;
     parameters: LinkedSourceParameters;
+    policy?: unknown;
+    eventSources?: unknown;
   }): Promise<DSource> {
-    const request = validateRequest<typeof input>(createDSourceBody, input, { parameters: 'linkedSource' });
+    const {
+      policy: policyInput,
+      eventSources: eventSourcesInput,
+      ...request
+    } = validateRequest<Omit<typeof input, 'eventSources'> & { eventSources?: EventSource[] }>(
+      createDSourceBody,
+      input,
+      { parameters: 'linkedSource' },
+    );
+    const policy = resolvePolicy(policyInput, defaultDSourcePolicy);
+    const eventSources = eventSourcesInput === undefined ? [] : parseEventSources(eventSourcesInput);
     const field = 'linkedSource.mountLocation';
     checkMountLocation(request.parameters.mountLocation, field);
     return this.mutex.run(async () => {
       const { id: chosenId, ...wanted } = request;
+      // The resolved policy is compared, so leaving it out and giving the default are the same input.
       const existing = this.replayed(this.store.document.dsources, chosenId, 'dSource', (dsource) =>
-        isDeepStrictEqual(wanted, {
-          name: dsource.name,
-          sourceConfigId: dsource.sourceConfigId,
-          stagingEnvironmentId: dsource.stagingEnvironmentId,
-          parameters: dsource.parameters,
-        }),
+        isDeepStrictEqual(
+          { ...wanted, policy, eventSources },
+          {
+            name: dsource.name,
+            sourceConfigId: dsource.sourceConfigId,
+            stagingEnvironmentId: dsource.stagingEnvironmentId,
+            parameters: dsource.parameters,
+            policy: dsource.policy,
+            eventSources: dsource.eventSources,
+          },
+        ),
       );
       if (existing !== undefined) return copy(existing);
       this.sourceConfig(request.sourceConfigId, 'sourceConfigId');
@@ -290,6 +398,8 @@ export class Engine implements EngineApi {
         stagingEnvironmentId: request.stagingEnvironmentId,
         parameters: request.parameters,
         currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        policy,
+        eventSources,
         createdAt,
       };
       const timeflow: TimeflowRecord = {
@@ -304,6 +414,50 @@ export class Engine implements EngineApi {
         (doc) => ({ ...doc, dsources: [...doc.dsources, dsource], timeflows: [...doc.timeflows, timeflow] }),
       );
       return copy(dsource);
+    });
+  }
+
+  async updateDatasetSettings(
+    datasetId: string,
+    input: { policy?: unknown; eventSources?: unknown },
+  ): Promise<DSource | Vdb> {
+    const request = validateRequest<UpdateDatasetSettingsRequest>(updateDatasetSettingsBody, input);
+    if (request.policy === undefined && request.eventSources === undefined)
+      throw new SnapflowError(ErrorNames.Validation, 'the settings update names no setting', {
+        action: 'Give policy, eventSources (dSources only) or both.',
+      });
+    const policy = request.policy === undefined ? undefined : parsePolicy(request.policy);
+    const eventSources = request.eventSources === undefined ? undefined : parseEventSources(request.eventSources);
+    return this.mutex.run(async () => {
+      const dataset = this.dataset(datasetId);
+      const vdb = this.store.document.vdbs.find((record) => record.id === dataset.id);
+      if (vdb !== undefined) {
+        if (eventSources !== undefined)
+          throw new SnapflowError(
+            ErrorNames.Validation,
+            `eventSources apply to dSources only, and ${datasetId} is a VDB, which is snapshotted, never synced`,
+            {
+              action: 'Leave eventSources out for a VDB; give them to the dSource it comes from.',
+              field: 'eventSources',
+            },
+          );
+        const updated: Vdb = { ...vdb, ...(policy === undefined ? {} : { policy }) };
+        await this.commit((doc) => ({
+          ...doc,
+          vdbs: doc.vdbs.map((record) => (record.id === vdb.id ? updated : record)),
+        }));
+        return copy(updated);
+      }
+      const updated: DSource = {
+        ...this.dsource(datasetId),
+        ...(policy === undefined ? {} : { policy }),
+        ...(eventSources === undefined ? {} : { eventSources }),
+      };
+      await this.commit((doc) => ({
+        ...doc,
+        dsources: doc.dsources.map((record) => (record.id === datasetId ? updated : record)),
+      }));
+      return copy(updated);
     });
   }
 
@@ -323,26 +477,47 @@ export class Engine implements EngineApi {
 
   async exportDataset(datasetId: string, input: { readOnly: boolean }): Promise<ExportSpec> {
     const request = validateRequest<ExportDatasetRequest>(exportDatasetBody, input);
-    const dataset = this.dataset(datasetId);
-    const source = await this.existingStorage('dataset', dataset.currentTimeflowId, 'timeflow');
-    return { datasetId, kind: 'bind', source, readOnly: request.readOnly };
+    // In the mutex, so that no delete or timeflow switch comes between the lookup and the answer.
+    return this.mutex.run(async () => {
+      const dataset = this.dataset(datasetId);
+      const source = await this.existingStorage('dataset', dataset.currentTimeflowId, 'timeflow');
+      return { datasetId, kind: 'bind', source, readOnly: request.readOnly };
+    });
   }
 
   async exportSnapshot(snapshotId: string): Promise<ExportSpec> {
-    this.snapshot(snapshotId);
-    const source = await this.existingStorage('snapshot', snapshotId, 'snapshot');
-    return { datasetId: snapshotId, kind: 'bind', source, readOnly: true };
+    return this.mutex.run(async () => {
+      this.snapshot(snapshotId);
+      const source = await this.existingStorage('snapshot', snapshotId, 'snapshot');
+      return { datasetId: snapshotId, kind: 'bind', source, readOnly: true };
+    });
   }
 
   async snapshotDataset(
     datasetId: string,
-    input: { provenance: Provenance; metadata: SnapshotDefinition },
+    input: { provenance: Provenance; metadata: SnapshotDefinition; requestToken?: string },
   ): Promise<Snapshot> {
     const request = validateRequest<typeof input>(snapshotDatasetBody, input);
     return this.mutex.run(async () => {
       const { currentTimeflowId } = this.dataset(datasetId);
+      const { requestToken } = request;
+      const earlier =
+        requestToken === undefined
+          ? undefined
+          : this.store.document.snapshots.find((snapshot) => snapshot.requestToken === requestToken);
+      if (earlier !== undefined) {
+        if (earlier.datasetId === datasetId) return this.withPath(earlier);
+        throw new SnapflowError(
+          ErrorNames.Conflict,
+          `requestToken was already used for snapshot ${earlier.id} of dataset ${earlier.datasetId}, not of ${datasetId}`,
+          {
+            action: 'Send a request token of its own with each snapshot request (e.g. the execution and state asking).',
+            field: 'requestToken',
+          },
+        );
+      }
       const id = newId(ID_PREFIXES.snapshot);
-      const snapshot: Snapshot = {
+      const snapshot: SnapshotRecord = {
         id,
         datasetId,
         timeflowId: currentTimeflowId,
@@ -350,13 +525,14 @@ export class Engine implements EngineApi {
         metadata: request.metadata,
         provenance: request.provenance,
         path: this.backend.snapshotPath(id),
+        ...(requestToken === undefined ? {} : { requestToken }),
       };
       await this.createStorage(
         id,
         () => this.backend.snapshot(currentTimeflowId, id),
         (doc) => ({ ...doc, snapshots: [...doc.snapshots, snapshot] }),
       );
-      return copy(snapshot);
+      return this.withPath(snapshot);
     });
   }
 
@@ -377,8 +553,30 @@ export class Engine implements EngineApi {
   async deleteSnapshot(id: string): Promise<void> {
     return this.mutex.run(async () => {
       this.refuseDependents('snapshot', id, this.dependents({ kind: 'snapshot', record: this.snapshot(id) }));
+      await this.refuseMounted([{ thing: 'snapshot', id }]);
       await this.commit((doc) => ({ ...doc, snapshots: doc.snapshots.filter((snapshot) => snapshot.id !== id) }));
       await this.removeStorage('snapshot', id);
+    });
+  }
+
+  async updateSnapshot(id: string, input: { expiresAt?: string | null; retainForever?: boolean }): Promise<Snapshot> {
+    validateRequest<UpdateSnapshotRequest>(updateSnapshotBody, input);
+    const change = parseRetentionChange(input);
+    return this.mutex.run(async () => {
+      const { expiresAt, retainForever, ...rest } = this.snapshot(id) as SnapshotRecord;
+      // Absent means no expiry and not retained forever, so `null` and `false` remove the fields.
+      const expiry = change.expiresAt === undefined ? expiresAt : (change.expiresAt ?? undefined);
+      const forever = change.retainForever === undefined ? retainForever : change.retainForever;
+      const updated: SnapshotRecord = {
+        ...rest,
+        ...(expiry === undefined ? {} : { expiresAt: expiry }),
+        ...(forever === true ? { retainForever: true } : {}),
+      };
+      await this.commit((doc) => ({
+        ...doc,
+        snapshots: doc.snapshots.map((snapshot) => (snapshot.id === id ? updated : snapshot)),
+      }));
+      return this.withPath(updated);
     });
   }
 
@@ -388,19 +586,27 @@ export class Engine implements EngineApi {
     snapshotId: string;
     environmentId: string;
     parameters: VirtualSourceParameters;
+    policy?: unknown;
   }): Promise<Vdb> {
-    const request = validateRequest<typeof input>(createVdbBody, input, { parameters: 'virtualSource' });
+    const { policy: policyInput, ...request } = validateRequest<typeof input>(createVdbBody, input, {
+      parameters: 'virtualSource',
+    });
+    const policy = resolvePolicy(policyInput, defaultVdbPolicy);
     const field = 'virtualSource.mountLocation';
     checkMountLocation(request.parameters.mountLocation, field);
     return this.mutex.run(async () => {
       const { id: chosenId, ...wanted } = request;
       const existing = this.replayed(this.store.document.vdbs, chosenId, 'VDB', (vdb) =>
-        isDeepStrictEqual(wanted, {
-          name: vdb.name,
-          snapshotId: this.provisionedFrom(vdb),
-          environmentId: vdb.environmentId,
-          parameters: vdb.parameters,
-        }),
+        isDeepStrictEqual(
+          { ...wanted, policy },
+          {
+            name: vdb.name,
+            snapshotId: this.provisionedFrom(vdb),
+            environmentId: vdb.environmentId,
+            parameters: vdb.parameters,
+            policy: vdb.policy,
+          },
+        ),
       );
       if (existing !== undefined) return copy(existing);
       const parent = this.snapshot(request.snapshotId, 'snapshotId');
@@ -417,6 +623,7 @@ export class Engine implements EngineApi {
         status: 'PROVISIONING',
         enabled: true,
         currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        policy,
         createdAt,
       };
       const timeflow: TimeflowRecord = {
@@ -460,7 +667,19 @@ export class Engine implements EngineApi {
 
   async deleteVdb(id: string): Promise<void> {
     return this.mutex.run(async () => {
-      await this.deleteDataset(this.vdb(id), 'VDB');
+      const vdb = this.vdb(id);
+      if (vdb.status === 'RUNNING')
+        throw new SnapflowError(
+          ErrorNames.Conflict,
+          `VDB ${id} is RUNNING: it is mounted at ${vdb.parameters.mountLocation} on environment ${vdb.environmentId}`,
+          {
+            action:
+              `Stop it first (POST /vdbs/${id}/stop unmounts it and records it STOPPED), or delete it with the ` +
+              `delete-vdb workflow (DELETE /vdbs/${id} on the Snapflow API), which unmounts it before deleting it.`,
+            field: 'id',
+          },
+        );
+      await this.deleteDataset(vdb, 'VDB');
     });
   }
 
@@ -554,6 +773,10 @@ export class Engine implements EngineApi {
         );
       this.refuseDependents('timeflow', id, this.dependents({ kind: 'timeflow', record: timeflow }));
       const own = this.store.document.snapshots.filter((snapshot) => snapshot.timeflowId === id).map((s) => s.id);
+      await this.refuseMounted([
+        { thing: 'dataset', id },
+        ...own.map((snapshotId) => ({ thing: 'snapshot' as const, id: snapshotId })),
+      ]);
       await this.commit((doc) => ({
         ...doc,
         timeflows: doc.timeflows.filter((record) => record.id !== id),
@@ -561,6 +784,46 @@ export class Engine implements EngineApi {
       }));
       for (const snapshotId of own) await this.removeStorage('snapshot', snapshotId);
       await this.removeStorage('dataset', id);
+    });
+  }
+
+  async acquireLease(datasetId: string, input: { holder: string; ttlSeconds: number }): Promise<Lease> {
+    const request = validateRequest<AcquireLeaseRequest>(acquireLeaseBody, input);
+    return this.mutex.run(async () => {
+      this.dataset(datasetId);
+      const now = this.now();
+      const held = this.liveLeases(now).find((lease) => lease.datasetId === datasetId);
+      if (held !== undefined && held.holder !== request.holder)
+        throw new SnapflowError(
+          ErrorNames.DatasetBusy,
+          `dataset ${datasetId} is busy: ${held.holder} holds its lease until ${held.expiresAt}`,
+          {
+            action: `Wait for ${held.holder} to finish, or for its lease to expire at ${held.expiresAt}, or retry later.`,
+            field: 'datasetId',
+          },
+        );
+      const lease: Lease = {
+        datasetId,
+        holder: request.holder,
+        expiresAt: new Date(now.getTime() + request.ttlSeconds * 1000).toISOString(),
+      };
+      // Expired leases are dropped on the way: they are as good as none.
+      await this.commit((doc) => ({
+        ...doc,
+        leases: [...this.liveLeases(now).filter((record) => record.datasetId !== datasetId), lease],
+      }));
+      return copy(lease);
+    });
+  }
+
+  async releaseLease(datasetId: string, holder: string): Promise<void> {
+    validateRequest(idParams, { id: datasetId });
+    const request = validateRequest<ReleaseLeaseQuery>(releaseLeaseQuery, { holder });
+    return this.mutex.run(async () => {
+      // No check that the dataset exists: a run releases the lease of a dataset it has just deleted.
+      const mine = (lease: Lease) => lease.datasetId === datasetId && lease.holder === request.holder;
+      if (!this.store.document.leases.some(mine)) return;
+      await this.commit((doc) => ({ ...doc, leases: doc.leases.filter((lease) => !mine(lease)) }));
     });
   }
 
@@ -587,10 +850,11 @@ export class Engine implements EngineApi {
         ...doc.snapshots.filter((snapshot) => snapshot.datasetId === id).map(snapshotTree),
       ];
     else
-      throw new SnapflowError(ErrorNames.Validation, `environment ${id} holds no storage`, {
-        action: 'Give the id of a dSource, VDB, timeflow or snapshot.',
-        field: 'id',
-      });
+      throw new SnapflowError(
+        ErrorNames.Validation,
+        `${target.kind === 'environment' ? 'environment' : 'source config'} ${id} holds no storage`,
+        { action: 'Give the id of a dSource, VDB, timeflow or snapshot.', field: 'id' },
+      );
     const usage = await this.backend.treeUsage(trees).catch((error: unknown) => {
       throw missingStorage(error, id);
     });
@@ -604,7 +868,7 @@ export class Engine implements EngineApi {
   }
 
   async listDependents(id: string): Promise<Dependent[]> {
-    const target = this.target(id, 'no environment, dSource, VDB, timeflow or snapshot');
+    const target = this.target(id, 'no environment, source config, dSource, VDB, timeflow or snapshot');
     const current = target.kind === 'timeflow' ? this.currentOf(target.record) : undefined;
     return [...(current === undefined ? [] : [current]), ...this.dependents(target)];
   }
@@ -643,6 +907,18 @@ export class Engine implements EngineApi {
           .filter((vdb) => vdb.environmentId === id)
           .map((vdb): Dependent => ({ kind: 'vdb', id: vdb.id, reason: `VDB ${vdb.id} is on environment ${id}` })),
       ];
+    }
+    if (target.kind === 'sourceConfig') {
+      const id = target.record.id;
+      return doc.dsources
+        .filter((dsource) => dsource.sourceConfigId === id)
+        .map(
+          (dsource): Dependent => ({
+            kind: 'dsource',
+            id: dsource.id,
+            reason: `dSource ${dsource.id} was linked from source config ${id}`,
+          }),
+        );
     }
     const owned = new Set(
       doc.snapshots
@@ -703,12 +979,17 @@ export class Engine implements EngineApi {
     const doc = this.store.document;
     const snapshots = doc.snapshots.filter((snapshot) => snapshot.datasetId === id).map((snapshot) => snapshot.id);
     const timeflows = doc.timeflows.filter((timeflow) => timeflow.datasetId === id).map((timeflow) => timeflow.id);
+    await this.refuseMounted([
+      ...timeflows.map((timeflowId) => ({ thing: 'dataset' as const, id: timeflowId })),
+      ...snapshots.map((snapshotId) => ({ thing: 'snapshot' as const, id: snapshotId })),
+    ]);
     await this.commit((current) => ({
       ...current,
       dsources: current.dsources.filter((dsource) => dsource.id !== id),
       vdbs: current.vdbs.filter((vdb) => vdb.id !== id),
       timeflows: current.timeflows.filter((timeflow) => timeflow.datasetId !== id),
       snapshots: current.snapshots.filter((snapshot) => snapshot.datasetId !== id),
+      leases: current.leases.filter((lease) => lease.datasetId !== id),
     }));
     for (const snapshotId of snapshots) await this.removeStorage('snapshot', snapshotId);
     for (const timeflowId of timeflows) await this.removeStorage('dataset', timeflowId);
@@ -810,15 +1091,63 @@ export class Engine implements EngineApi {
     }
   }
 
-  private async removeOrphan(thing: string, id: string, remove: () => Promise<void>): Promise<boolean> {
+  /** Quarantines storage no record refers to (see {@link QuarantinedStorage}); false when that fails (logged). */
+  private async setAside(thing: 'dataset' | 'snapshot', id: string): Promise<boolean> {
+    const label = thing === 'dataset' ? 'timeflow' : 'snapshot';
     try {
-      await remove();
-      this.log('info', `removed ${thing} ${id}: storage that no record refers to`, { id });
+      const path = await this.backend.quarantine(thing, id);
+      this.log('warn', `set aside ${label} storage ${id}, which no record refers to, at ${path}`, {
+        id,
+        path,
+        why: 'left by a crash between making and recording storage, or newer than a restored metadata file',
+        removeWith: this.backend.removalCommand(path),
+      });
       return true;
     } catch (error) {
-      this.log('error', `could not remove orphan ${thing} ${id}`, describeError(error));
+      this.log('error', `could not set aside ${label} storage ${id}, which no record refers to`, describeError(error));
       return false;
     }
+  }
+
+  /**
+   * Refuses to delete storage that is mounted: a host mount of it (engine and hosts share the machine
+   * in local mode) would stay and show an empty or vanished tree, and a mount inside it would be lost.
+   *
+   * @throws ConflictError naming the storage and where it is mounted
+   */
+  private async refuseMounted(trees: { thing: 'dataset' | 'snapshot'; id: string }[]): Promise<void> {
+    if (trees.length === 0) return;
+    let entries: MountEntry[];
+    try {
+      entries = await this.mounts();
+    } catch (error) {
+      throw new SnapflowError(
+        ErrorNames.Storage,
+        `cannot read the mount table to check that nothing is mounted from the storage to delete: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { action: 'Retry; the engine deletes no storage it cannot check.' },
+        { cause: error },
+      );
+    }
+    for (const { thing, id } of trees) {
+      const path = thing === 'dataset' ? this.backend.datasetPath(id) : this.backend.snapshotPath(id);
+      const mounts = mountsOfTree(await realpath(path).catch(() => path), entries);
+      if (mounts.length === 0) continue;
+      const where = mounts.map((mount) => mount.mountPoint).join(', ');
+      throw new SnapflowError(
+        ErrorNames.Conflict,
+        `${thing === 'dataset' ? 'timeflow' : 'snapshot'} ${id} is in use: its storage ${path} is mounted at ${where}`,
+        {
+          action: `Unmount ${where} first (stop the VDB, or let the workflow using it finish), then retry.`,
+        },
+      );
+    }
+  }
+
+  /** Leases that have not expired at `now`. */
+  private liveLeases(now: Date): Lease[] {
+    return this.store.document.leases.filter((lease) => Date.parse(lease.expiresAt) > now.getTime());
   }
 
   private async commit(change: (doc: EngineDocument) => EngineDocument): Promise<void> {
@@ -902,7 +1231,7 @@ export class Engine implements EngineApi {
       problems.push({
         kind: 'orphan-storage',
         id,
-        message: `storage ${id} belongs to no record; the next start removes it`,
+        message: `storage ${id} belongs to no record; the next start sets it aside (see quarantined)`,
       });
     return problems;
   }
@@ -986,6 +1315,8 @@ export class Engine implements EngineApi {
     const doc = this.store.document;
     const environment = doc.environments.find((record) => record.id === id);
     if (environment !== undefined) return { kind: 'environment', record: environment };
+    const sourceConfig = doc.sourceConfigs.find((record) => record.id === id);
+    if (sourceConfig !== undefined) return { kind: 'sourceConfig', record: sourceConfig };
     const dataset = this.findDataset(id);
     if (dataset !== undefined) return { kind: 'dataset', ...dataset };
     const timeflow = doc.timeflows.find((record) => record.id === id);
@@ -998,9 +1329,10 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** The snapshot as stored, with its path as it is on this machine now. */
-  private withPath(snapshot: Snapshot): Snapshot {
-    return { ...copy(snapshot), path: this.backend.snapshotPath(snapshot.id) };
+  /** The snapshot as answered: with its path as it is on this machine now, without its request token. */
+  private withPath(snapshot: SnapshotRecord): Snapshot {
+    const { requestToken: _, ...answered } = copy(snapshot);
+    return { ...answered, path: this.backend.snapshotPath(snapshot.id) };
   }
 
   /** The timeflow as stored, with the path of its storage on this machine. */

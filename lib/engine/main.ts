@@ -33,6 +33,22 @@ function port(): number {
   });
 }
 
+const BACKEND_CHOICES: readonly StorageBackendChoice[] = ['auto', 'btrfs', 'dir'];
+
+function backend(): StorageBackendChoice {
+  const text = process.env.SNAPFLOW_ENGINE_BACKEND || 'auto';
+  const choice = BACKEND_CHOICES.find((candidate) => candidate === text);
+  if (choice !== undefined) return choice;
+  throw new SnapflowError(
+    ErrorNames.Validation,
+    `SNAPFLOW_ENGINE_BACKEND ${JSON.stringify(text)} is not a storage backend`,
+    {
+      action: `Set SNAPFLOW_ENGINE_BACKEND to one of ${BACKEND_CHOICES.join(', ')}, or leave it unset for auto.`,
+      field: 'SNAPFLOW_ENGINE_BACKEND',
+    },
+  );
+}
+
 function report(error: unknown): void {
   if (error instanceof SnapflowError) {
     log('error', error.message, { code: error.name, action: error.action, output: error.output });
@@ -47,7 +63,7 @@ async function main(): Promise<void> {
     running = await startEngine({
       root: required('SNAPFLOW_ENGINE_ROOT'),
       token: required('SNAPFLOW_ENGINE_TOKEN'),
-      backend: (process.env.SNAPFLOW_ENGINE_BACKEND || 'auto') as StorageBackendChoice,
+      backend: backend(),
       port: port(),
       log,
     });

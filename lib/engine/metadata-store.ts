@@ -1,11 +1,15 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ErrorNames, SnapflowError } from '../core/errors';
-import type { DSource, Environment, Snapshot, SourceConfig, Timeflow, Vdb } from '../core/model';
+import type { DSource, Environment, Lease, Snapshot, SourceConfig, Timeflow, Vdb } from '../core/model';
 import { DEFAULT_SCRATCH_PATH } from './api-schemas';
+import { defaultDSourcePolicy, defaultVdbPolicy } from './dataset-settings';
 
 /** A timeflow as recorded; its path depends on where the pool is, so it is worked out when answering. */
 export type TimeflowRecord = Omit<Timeflow, 'path'>;
+
+/** A snapshot as recorded: with the token of the request that made it, which answers never show. */
+export type SnapshotRecord = Snapshot & { requestToken?: string };
 
 /** Everything the engine records, as one JSON document. */
 export interface EngineDocument {
@@ -15,18 +19,28 @@ export interface EngineDocument {
   sourceConfigs: SourceConfig[];
   dsources: DSource[];
   timeflows: TimeflowRecord[];
-  snapshots: Snapshot[];
+  snapshots: SnapshotRecord[];
   vdbs: Vdb[];
+  /** At most one per dataset; an expired one is as good as none. Absent from files written before leases. */
+  leases: Lease[];
 }
+
+/**
+ * Fields added within version 2, absent from files written before them; loading fills them in: a
+ * dSource gets the default policy and no event sources, a VDB the default VDB policy. A snapshot
+ * without `expiresAt` and `retainForever` has no expiry and is not retained forever, so it needs none.
+ */
+type StoredDSource = Omit<DSource, 'policy' | 'eventSources'> & Partial<Pick<DSource, 'policy' | 'eventSources'>>;
+type StoredVdb = Omit<Vdb, 'policy'> & Partial<Pick<Vdb, 'policy'>>;
 
 /** The document as version 1 kept it: storage belonged to dSources and VDBs, named by their ids. */
 export interface EngineDocumentV1 {
   version: 1;
   environments: Omit<Environment, 'scratchPath'>[];
   sourceConfigs: SourceConfig[];
-  dsources: Omit<DSource, 'currentTimeflowId'>[];
-  snapshots: Omit<Snapshot, 'timeflowId'>[];
-  vdbs: (Omit<Vdb, 'parentDatasetId' | 'enabled' | 'currentTimeflowId' | 'status'> & {
+  dsources: Omit<DSource, 'currentTimeflowId' | 'policy' | 'eventSources'>[];
+  snapshots: Omit<Snapshot, 'timeflowId' | 'expiresAt' | 'retainForever'>[];
+  vdbs: (Omit<Vdb, 'parentDatasetId' | 'enabled' | 'currentTimeflowId' | 'status' | 'policy'> & {
     status: 'PROVISIONING' | 'RUNNING';
   })[];
 }
@@ -48,7 +62,16 @@ const COLLECTIONS = [...COLLECTIONS_V1, 'timeflows'] as const;
 
 /** A document with no records. */
 export function emptyDocument(): EngineDocument {
-  return { version: 2, environments: [], sourceConfigs: [], dsources: [], timeflows: [], snapshots: [], vdbs: [] };
+  return {
+    version: 2,
+    environments: [],
+    sourceConfigs: [],
+    dsources: [],
+    timeflows: [],
+    snapshots: [],
+    vdbs: [],
+    leases: [],
+  };
 }
 
 /**
@@ -80,7 +103,12 @@ export function migrateFromVersion1(legacy: EngineDocumentV1): { document: Engin
     version: 2,
     environments: legacy.environments.map((environment) => ({ ...environment, scratchPath: DEFAULT_SCRATCH_PATH })),
     sourceConfigs: legacy.sourceConfigs,
-    dsources: legacy.dsources.map((dsource) => ({ ...dsource, currentTimeflowId: timeflowOf(dsource.id) })),
+    dsources: legacy.dsources.map((dsource) => ({
+      ...dsource,
+      currentTimeflowId: timeflowOf(dsource.id),
+      policy: defaultDSourcePolicy(),
+      eventSources: [],
+    })),
     timeflows: [
       ...legacy.dsources.map(
         (dsource): TimeflowRecord => ({
@@ -107,7 +135,9 @@ export function migrateFromVersion1(legacy: EngineDocumentV1): { document: Engin
       parentDatasetId: snapshotOwner.get(vdb.parentSnapshotId) ?? '',
       enabled: true,
       currentTimeflowId: timeflowOf(vdb.id),
+      policy: defaultVdbPolicy(),
     })),
+    leases: [],
   };
   return { document, renames };
 }
@@ -190,19 +220,33 @@ export class MetadataStore {
         await file.close();
       }
       await rename(temporary, this.path);
-      // The rename lives in the directory; without this fsync a crash could forget it.
-      const directory = await open(dirname(this.path), 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
     } catch (error) {
       throw storageError(`cannot write the engine metadata at ${this.path}`, error);
     }
+    // The file holds `next` from here on, so memory must too, whatever the directory fsync does:
+    // otherwise the next write, made from the old document, would silently undo this one.
     this.current = next;
     this.onDisk = true;
     this.migration = undefined;
+    try {
+      // The rename lives in the directory; without this fsync a crash could forget it.
+      await syncDirectory(dirname(this.path));
+    } catch (error) {
+      throw storageError(
+        `the engine metadata at ${this.path} was replaced and is in effect, but its directory could not be synced, so a power loss could still undo the change`,
+        error,
+      );
+    }
+  }
+}
+
+/** fsyncs a directory, making the renames in it durable. */
+export async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
 }
 
@@ -219,7 +263,25 @@ function parseDocument(text: string, path: string): EngineDocument | EngineDocum
   }
   const document = value as Partial<Record<string, unknown>> | null;
   const has = (names: readonly string[]) => names.every((name) => Array.isArray(document?.[name]));
-  if (document?.version === 2 && has(COLLECTIONS)) return document as unknown as EngineDocument;
+  if (document?.version === 2 && has(COLLECTIONS)) {
+    // Leases came later within version 2: a file without them has none.
+    if (document.leases !== undefined && !Array.isArray(document.leases))
+      throw storageError(`the engine metadata at ${path} has leases that are not a list`, undefined);
+    const loaded = document as unknown as Omit<EngineDocument, 'dsources' | 'vdbs'> & {
+      dsources: StoredDSource[];
+      vdbs: StoredVdb[];
+    };
+    return {
+      ...loaded,
+      dsources: loaded.dsources.map((dsource) => ({
+        ...dsource,
+        policy: dsource.policy ?? defaultDSourcePolicy(),
+        eventSources: dsource.eventSources ?? [],
+      })),
+      vdbs: loaded.vdbs.map((vdb) => ({ ...vdb, policy: vdb.policy ?? defaultVdbPolicy() })),
+      leases: (document.leases as Lease[] | undefined) ?? [],
+    };
+  }
   if (document?.version === 1 && has(COLLECTIONS_V1)) return document as unknown as EngineDocumentV1;
   throw storageError(`the engine metadata at ${path} is not a version 1 or 2 engine document`, undefined);
 }

@@ -9,6 +9,8 @@ import Fastify, {
 import { ErrorNames, HttpStatusByError, SnapflowError } from '../core/errors';
 import type { EngineApi } from '../core/ports';
 import {
+  type AcquireLeaseRequest,
+  acquireLeaseBody,
   type CreateEnvironmentRequest,
   type CreateSourceConfigRequest,
   type CreateTimeflowRequest,
@@ -30,8 +32,11 @@ import {
   idParams,
   type ListSnapshotsQuery,
   type ListTimeflowsQuery,
+  leaseSchema,
   listSnapshotsQuery,
   listTimeflowsQuery,
+  type ReleaseLeaseQuery,
+  releaseLeaseQuery,
   type SwitchTimeflowRequest,
   snapshotDatasetBody,
   snapshotSchema,
@@ -39,7 +44,10 @@ import {
   spaceSchema,
   switchTimeflowBody,
   timeflowSchema,
+  type UpdateSnapshotRequest,
   type UpdateVdbRequest,
+  updateDatasetSettingsBody,
+  updateSnapshotBody,
   updateVdbBody,
   vdbSchema,
 } from './api-schemas';
@@ -165,6 +173,14 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     route('source configs', 'getSourceConfig', { params: idParams, response: { 200: sourceConfigSchema } }),
     (request) => engine.getSourceConfig(request.params.id),
   );
+  app.delete<{ Params: IdParams }>(
+    '/source-configs/:id',
+    route('source configs', 'deleteSourceConfig', { params: idParams, response: { 204: noContent } }),
+    async (request, reply) => {
+      await engine.deleteSourceConfig(request.params.id);
+      return reply.code(204).send();
+    },
+  );
 
   app.post<{ Body: Parameters<EngineApi['createDSource']>[0] }>(
     '/dsources',
@@ -208,6 +224,32 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     }),
     async (request, reply) => reply.code(201).send(await engine.snapshotDataset(request.params.id, request.body)),
   );
+  app.patch<{ Params: IdParams; Body: Parameters<EngineApi['updateDatasetSettings']>[1] }>(
+    '/datasets/:id/settings',
+    route('datasets', 'updateDatasetSettings', {
+      params: idParams,
+      body: updateDatasetSettingsBody,
+      response: { 200: { description: 'The dSource or VDB as it is now', anyOf: [dsourceSchema, vdbSchema] } },
+    }),
+    (request) => engine.updateDatasetSettings(request.params.id, request.body),
+  );
+  app.post<{ Params: IdParams; Body: AcquireLeaseRequest }>(
+    '/datasets/:id/lease',
+    route('datasets', 'acquireLease', { params: idParams, body: acquireLeaseBody, response: { 200: leaseSchema } }),
+    (request) => engine.acquireLease(request.params.id, request.body),
+  );
+  app.delete<{ Params: IdParams; Querystring: ReleaseLeaseQuery }>(
+    '/datasets/:id/lease',
+    route('datasets', 'releaseLease', {
+      params: idParams,
+      querystring: releaseLeaseQuery,
+      response: { 204: noContent },
+    }),
+    async (request, reply) => {
+      await engine.releaseLease(request.params.id, request.query.holder);
+      return reply.code(204).send();
+    },
+  );
 
   app.get<{ Querystring: ListSnapshotsQuery }>(
     '/snapshots',
@@ -226,6 +268,15 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
     '/snapshots/:id',
     route('snapshots', 'getSnapshot', { params: idParams, response: { 200: snapshotSchema } }),
     (request) => engine.getSnapshot(request.params.id),
+  );
+  app.patch<{ Params: IdParams; Body: UpdateSnapshotRequest }>(
+    '/snapshots/:id',
+    route('snapshots', 'updateSnapshot', {
+      params: idParams,
+      body: updateSnapshotBody,
+      response: { 200: snapshotSchema },
+    }),
+    (request) => engine.updateSnapshot(request.params.id, request.body),
   );
   app.delete<{ Params: IdParams }>(
     '/snapshots/:id',

@@ -88,10 +88,10 @@ export async function startEngine(options: StartEngineOptions): Promise<RunningE
       log('warn', `migrated the engine metadata from version ${report.migrated.fromVersion}`, {
         renamedStorage: report.migrated.renames,
       });
-    if (report.removedTimeflows.length + report.removedSnapshots.length > 0)
-      log('warn', 'removed storage left by an interrupted operation', {
-        timeflows: report.removedTimeflows,
-        snapshots: report.removedSnapshots,
+    if (report.quarantinedTimeflows.length + report.quarantinedSnapshots.length > 0)
+      log('warn', 'set aside storage no record refers to; GET /health lists it and says how to remove it', {
+        timeflows: report.quarantinedTimeflows,
+        snapshots: report.quarantinedSnapshots,
       });
     const server = await buildEngineServer({ engine, token, log });
     await server.listen({ host, port }).catch(async (error: NodeJS.ErrnoException) => {

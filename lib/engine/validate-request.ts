@@ -13,11 +13,34 @@ const ROOT = 'request';
  * @throws ValidationError whose `field`, message and action name the offending field
  */
 export function validateRequest<T>(schema: object, value: unknown, renames: Readonly<Record<string, string>> = {}): T {
+  return parseRequest((input, root) => validate<T>(schema, input, root), value, renames);
+}
+
+/**
+ * Runs a core parser (one that takes the root its messages name fields under, such as
+ * parseSnapshotRetention) on an API request, with fields named as {@link validateRequest} names them.
+ *
+ * @throws ValidationError whose `field`, message and action name the offending field
+ */
+export function parseRequest<T>(
+  parse: (value: unknown, root: string) => T,
+  value: unknown,
+  renames: Readonly<Record<string, string>> = {},
+): T {
   try {
-    return validate<T>(schema, value, ROOT);
+    return parse(value, ROOT);
   } catch (error) {
-    if (!isSnapflowError(error, ErrorNames.Validation) || error.field === undefined || error.field === ROOT)
-      throw error;
+    if (!isSnapflowError(error, ErrorNames.Validation) || error.field === undefined) throw error;
+    if (error.field === ROOT) {
+      // About the request as a whole: its fields are still named without the prefix.
+      const unprefixed = (text: string) => text.split(`${ROOT}.`).join('');
+      throw new SnapflowError(
+        ErrorNames.Validation,
+        unprefixed(error.message),
+        { action: unprefixed(error.action), field: ROOT },
+        { cause: error },
+      );
+    }
     const original = error.field;
     const field = callerFieldName(original.slice(ROOT.length + 1), renames);
     const rename = (text: string) => text.split(original).join(field);

@@ -1,4 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,12 +10,14 @@ import type { DocumentKind } from '../core/host-plan';
 import { lambdaStep } from './lambda-step';
 import type { SnapflowDocuments } from './ssm-documents';
 
-/** What every Run Command fragment of a stack shares. */
+/** What every Run Command fragment of a stack shares, and the workflows whose undo steps touch hosts. */
 export interface HostCommandResources {
   /** The documents the fragments run. */
   readonly documents: SnapflowDocuments;
   /** The raise-host-error function, which turns a failed command into its named error. */
   readonly raiseHostError: lambda.IFunction;
+  /** The note-undo-failure function, which adds an undo step's failure to the workflow's cause. */
+  readonly noteUndoFailure: lambda.IFunction;
   /**
    * Where SSM writes each command's full output. The hosts' instance profiles need permission to
    * write to it (`CloudWatchAgentServerPolicy` or `logs:CreateLogStream`/`logs:PutLogEvents`).
@@ -42,6 +45,13 @@ export interface RunCommandProps {
   readonly deliveryTimeout?: Duration;
 }
 
+/**
+ * The tag a host must carry for Snapflow's workflows to send it commands: an EC2 instance or a hybrid
+ * managed instance tagged `SnapflowHost=true`. Snapflow's documents run as root, so the workflows may
+ * not send them to the account's other instances.
+ */
+export const HOST_TAG = { key: 'SnapflowHost', value: 'true' } as const;
+
 /** SSM answers that mean the command has not ended yet. */
 const RUNNING = ['Pending', 'InProgress', 'Delayed', 'Cancelling'];
 /** SSM errors that mean "try again"; the error names follow Step Functions' `Ssm.<Name>Exception`. */
@@ -58,8 +68,9 @@ const POLL_BUDGET = 360;
  * delivery and execution timeouts have both passed is cancelled and fails as HostCommandTimedOutError;
  * SSM's own timeouts normally end it first. Errors leave the Parallel by name, to the workflow's Catch.
  *
- * Grants the state machine `ssm:SendCommand` on this document and any instance, and
- * `ssm:GetCommandInvocation`/`ssm:CancelCommand`, which have no resource-level permissions.
+ * Grants the state machine `ssm:SendCommand` on this document and on instances tagged with
+ * {@link HOST_TAG} (EC2 and hybrid managed instances), and `ssm:GetCommandInvocation`/`ssm:CancelCommand`,
+ * which have no resource-level permissions.
  */
 export class RunCommand extends sfn.StateMachineFragment {
   readonly startState: sfn.State;
@@ -87,19 +98,25 @@ export class RunCommand extends sfn.StateMachineFragment {
     ]) {
       Validations.of(stack).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:${hosts}]`,
-        reason:
-          "Hosts are chosen at run time from the engine's environments; ssm:SendCommand is also limited to Snapflow's documents, whose parameters are pattern-checked.",
+        reason: `Hosts are chosen at run time from the engine's environments; ssm:SendCommand on them is limited to instances tagged ${HOST_TAG.key}=${HOST_TAG.value}, and to Snapflow's documents, whose parameters are pattern-checked.`,
       });
     }
 
+    // Two statements: the tag condition applies to the hosts, which carry the tag, not to the document.
     const send = new tasks.CallAwsService(this, name('Send'), {
       service: 'ssm',
       action: 'sendCommand',
       iamAction: 'ssm:SendCommand',
-      iamResources: [
-        documents.arn(kind),
-        stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
-        stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+      iamResources: [documents.arn(kind)],
+      additionalIamStatements: [
+        new iam.PolicyStatement({
+          actions: ['ssm:SendCommand'],
+          resources: [
+            stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+            stack.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+          ],
+          conditions: { StringEquals: { [`ssm:resourceTag/${HOST_TAG.key}`]: HOST_TAG.value } },
+        }),
       ],
       parameters: {
         DocumentName: documents.documents[kind].ref,

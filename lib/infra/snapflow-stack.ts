@@ -7,6 +7,9 @@ import type { WorkflowName } from '../core/workflow-inputs';
 import { SnapflowApi } from './api/snapflow-api';
 import { SnapflowFunction } from './snapflow-function';
 import { SnapflowDocuments } from './ssm-documents';
+import { EventTriggers, s3EventBucketsFromContext } from './triggers/event-triggers';
+import { RetentionTrigger } from './triggers/retention-trigger';
+import { ScheduleTriggers } from './triggers/schedule-triggers';
 import { DeleteDSourceWorkflow } from './workflows/delete-dsource-workflow';
 import { DeleteVdbWorkflow } from './workflows/delete-vdb-workflow';
 import { DisableVdbWorkflow } from './workflows/disable-vdb-workflow';
@@ -15,6 +18,7 @@ import { ExportWorkflow } from './workflows/export-workflow';
 import { LinkWorkflow } from './workflows/link-workflow';
 import { ProvisionWorkflow } from './workflows/provision-workflow';
 import { RefreshWorkflow } from './workflows/refresh-workflow';
+import { RetentionWorkflow } from './workflows/retention-workflow';
 import { RollbackWorkflow } from './workflows/rollback-workflow';
 import { SnapshotVdbWorkflow } from './workflows/snapshot-vdb-workflow';
 import { StartVdbWorkflow } from './workflows/start-vdb-workflow';
@@ -38,7 +42,8 @@ export interface SnapflowStackProps extends StackProps {
 
 /**
  * Snapflow on AWS: a state machine per workflow (link, sync, provision, refresh, rollback,
- * snapshot-vdb, export, start-vdb, stop-vdb, enable-vdb, disable-vdb, delete-vdb, delete-dsource), the
+ * snapshot-vdb, export, start-vdb, stop-vdb, enable-vdb, disable-vdb, delete-vdb, delete-dsource,
+ * retention), the
  * functions their steps run, the SSM documents their host steps run, the engine token secret, and a log
  * group for host command output.
  */
@@ -80,12 +85,26 @@ export class SnapflowStack extends Stack {
       documents,
       outputLogGroup,
       raiseHostError: new SnapflowFunction(this, 'RaiseHostError', { handlerModule: 'raise-host-error' }),
+      noteUndoFailure: new SnapflowFunction(this, 'NoteUndoFailure', { handlerModule: 'note-undo-failure' }),
     };
+    const leaseFunctions = {
+      acquireLease: step('AcquireLease', 'acquire-lease'),
+      releaseLease: step('ReleaseLease', 'release-lease'),
+    };
+    const deleteSnapshot = step('DeleteSnapshot', 'delete-snapshot');
 
     const sync = new SyncWorkflow(this, 'Sync', {
-      functions: { planSync: step('PlanSync', 'plan-sync'), recordSnapshot: step('RecordSnapshot', 'record-snapshot') },
+      functions: {
+        planSync: step('PlanSync', 'plan-sync'),
+        recordSnapshot: step('RecordSnapshot', 'record-snapshot'),
+        deleteSnapshot,
+      },
       hostCommands,
+      lease: leaseFunctions,
     });
+    // A queued run waits as long as the longest run may hold a lease: a sync's, or an export's, which
+    // is as long (one long copy and three short commands each).
+    const lease = { ...leaseFunctions, queueWait: sync.runDuration };
     const deleteDSource = step('DeleteDSource', 'delete-dsource');
     const link = new LinkWorkflow(this, 'Link', {
       functions: {
@@ -94,6 +113,7 @@ export class SnapflowStack extends Stack {
         deleteDSource,
       },
       sync,
+      hostCommands,
     });
     const updateVdbState = step('UpdateVdbState', 'update-vdb-state');
     const snapshotVdb = step('SnapshotVdb', 'snapshot-vdb');
@@ -106,6 +126,7 @@ export class SnapflowStack extends Stack {
     const lifecycle = {
       functions: { planVdbLifecycle: step('PlanVdbLifecycle', 'plan-vdb-lifecycle'), updateVdbState },
       hostCommands,
+      lease,
     };
 
     // The construct ids of the workflows added after the first three end in Workflow: some of their
@@ -126,18 +147,21 @@ export class SnapflowStack extends Stack {
       refresh: new RefreshWorkflow(this, 'RefreshWorkflow', {
         functions: { planRefresh: step('PlanRefresh', 'plan-refresh'), ...timeflowFunctions },
         hostCommands,
+        lease,
       }),
       rollback: new RollbackWorkflow(this, 'RollbackWorkflow', {
         functions: { planRollback: step('PlanRollback', 'plan-rollback'), ...timeflowFunctions },
         hostCommands,
+        lease,
       }),
-      'snapshot-vdb': new SnapshotVdbWorkflow(this, 'SnapshotVdbWorkflow', { functions: { snapshotVdb } }),
+      'snapshot-vdb': new SnapshotVdbWorkflow(this, 'SnapshotVdbWorkflow', { functions: { snapshotVdb }, lease }),
       export: new ExportWorkflow(this, 'ExportWorkflow', {
         functions: {
           planExport: step('PlanExport', 'plan-export'),
           reportExport: new SnapflowFunction(this, 'ReportExport', { handlerModule: 'report-export' }),
         },
         hostCommands,
+        lease,
       }),
       'start-vdb': new StartVdbWorkflow(this, 'StartVdbWorkflow', lifecycle),
       'stop-vdb': new StopVdbWorkflow(this, 'StopVdbWorkflow', lifecycle),
@@ -146,16 +170,26 @@ export class SnapflowStack extends Stack {
       'delete-vdb': new DeleteVdbWorkflow(this, 'DeleteVdbWorkflow', {
         functions: { ...lifecycle.functions, deleteVdb },
         hostCommands,
+        lease,
       }),
       'delete-dsource': new DeleteDSourceWorkflow(this, 'DeleteDSourceWorkflow', {
         functions: { planDeleteDSource: step('PlanDeleteDSource', 'plan-delete-dsource'), deleteDSource },
         hostCommands,
+        lease,
+      }),
+      retention: new RetentionWorkflow(this, 'RetentionWorkflow', {
+        functions: {
+          planRetention: step('PlanRetention', 'plan-retention'),
+          deleteSnapshot,
+          reportRetention: new SnapflowFunction(this, 'ReportRetention', { handlerModule: 'report-retention' }),
+        },
+        lease,
       }),
     };
     this.workflows = Object.fromEntries(
       Object.entries(workflows).map(([name, workflow]) => [name, workflow.stateMachine]),
     ) as Record<WorkflowName, sfn.StateMachine>;
-    new SnapflowApi(this, 'Api', { workflows: this.workflows, engine });
+    const api = new SnapflowApi(this, 'Api', { workflows: this.workflows, engine });
 
     for (const workflow of Object.values(workflows)) {
       const name = workflow.node.id.replace(/Workflow$/, '');
@@ -163,5 +197,27 @@ export class SnapflowStack extends Stack {
     }
     new CfnOutput(this, 'EngineTokenSecretArn', { value: tokenSecret.secretArn });
     new CfnOutput(this, 'CommandOutputLogGroup', { value: outputLogGroup.logGroupName });
+
+    // Triggers: events and schedules start syncs and VDB snapshots; workflows that create or delete a
+    // dataset make its schedule follow; retention runs daily.
+    new EventTriggers(this, 'EventTriggers', {
+      sync: this.workflows.sync,
+      engine,
+      s3EventBuckets: s3EventBucketsFromContext(this.node.tryGetContext('snapflow:s3EventBuckets')),
+    });
+    const scheduleTriggers = new ScheduleTriggers(this, 'ScheduleTriggers', {
+      sync: this.workflows.sync,
+      snapshotVdb: this.workflows['snapshot-vdb'],
+      datasetWorkflows: [
+        this.workflows.link,
+        this.workflows.provision,
+        this.workflows['delete-dsource'],
+        this.workflows['delete-vdb'],
+      ],
+      engine,
+    });
+    new RetentionTrigger(this, 'RetentionTrigger', { retention: this.workflows.retention, engine });
+    // PATCH of a dataset's policy applies its schedule from the API function.
+    scheduleTriggers.bindScheduler(api.handler);
   }
 }

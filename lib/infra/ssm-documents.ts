@@ -2,7 +2,7 @@ import { type Duration, Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { DocumentKind } from '../core/host-plan';
-import { UNIX_PATH_PATTERN } from '../core/paths';
+import { MOUNT_PATH_PATTERN, SYSTEM_DIRECTORIES, UNIX_PATH_PATTERN } from '../core/paths';
 import { linkedSourceDefinition } from '../plugins/directory-tree/schemas';
 
 /** A String parameter of an SSM Command document; Snapflow gives every one an `allowedPattern`. */
@@ -47,12 +47,21 @@ const excludeItem = inner(excludes.items.pattern);
 /**
  * Every value that reaches a script matches one of these, enforced by SSM before the script runs (and
  * by the local host agent). None admits a quote, a newline or a shell metacharacter, so a value
- * substituted between single quotes stays one literal word.
+ * substituted between single quotes stays one literal word; and none starts with `-`, so no value can
+ * be read as an option (the scripts also end options with `--`).
  */
 export const PARAMETER_PATTERNS = {
+  /** A path the engine hands out (an export's source); it may lie anywhere, system directories included. */
   path: UNIX_PATH_PATTERN,
-  /** A path on the staging host, or `user@host:path` on a source host reached over SSH. */
-  copySource: `^(?:${inner(username.pattern)}@${inner(sourceAddress.pattern)}:)?${inner(UNIX_PATH_PATTERN)}$`,
+  /** A path Snapflow mounts on, unmounts, copies or exports to: never `/` nor a system directory. */
+  mountPath: MOUNT_PATH_PATTERN,
+  /** {@link PARAMETER_PATTERNS.path}, or nothing. */
+  optionalPath: `^(?:${inner(UNIX_PATH_PATTERN)})?$`,
+  /**
+   * A path on the staging host, or `user@host:path` on a source host reached over SSH; a host name has
+   * no `:` (`host::path` would be rsync's daemon mode, without SSH), an IPv6 address is in brackets.
+   */
+  copySource: `^(?:${inner(username.pattern)}@(?:${inner(sourceAddress.pattern)}):)?${inner(UNIX_PATH_PATTERN)}$`,
   /** The plugin's exclude patterns joined by commas, or nothing. */
   excludes: `^(?:${excludeItem}(?:,${excludeItem})*)?$`,
   flag: '^(true|false)$',
@@ -60,19 +69,50 @@ export const PARAMETER_PATTERNS = {
   exportKind: '^bind$',
 } as const;
 
-const path = (description: string): DocumentParameter => ({
+const parameter = (pattern: keyof typeof PARAMETER_PATTERNS, description: string): DocumentParameter => ({
   type: 'String',
   description,
-  allowedPattern: PARAMETER_PATTERNS.path,
+  allowedPattern: PARAMETER_PATTERNS[pattern],
 });
+
+/** The system directories as `case` patterns: each one and everything below it. */
+const SYSTEM_CASE_PATTERNS = ['/', ...SYSTEM_DIRECTORIES.flatMap((directory) => [directory, `${directory}/*`])].join(
+  ' | ',
+);
 
 /**
  * The start of every script: POSIX sh (Debian's sh is dash), stop at the first failing command, and
- * `fail` to report a named error the way raiseHostError reads it, on one stderr line.
+ * `fail` to report a named error the way raiseHostError reads it, on one stderr line. A script ends
+ * through its EXIT trap whatever ends it, a cancel or timeout (SIGTERM) included, so that `cleanup`
+ * (which a script may define again) always runs with the exit status.
  */
 const PRELUDE = [
   'set -eu',
   `fail() { printf 'snapflow-error: %s: %s\\n' "$1" "$(printf '%s' "$2" | tr '\\n' ' ')" >&2; exit 1; }`,
+  'cleanup() { :; }',
+  `trap 'status=$?; trap - EXIT; cleanup "$status"; exit "$status"' EXIT`,
+  `trap 'exit 143' HUP INT TERM`,
+  // Paths of up to 4 KiB are cut in messages that follow other output, which SSM keeps only 8,000 characters of.
+  `short() { if [ "\${#1}" -le 200 ]; then printf '%s' "$1"; else printf '%s...%s' "$(printf '%s' "$1" | cut -c 1-120)" "$(printf '%s' "$1" | cut -c "$((\${#1} - 59))-")"; fi; }`,
+  // The patterns refuse `/` and the system directories as written; this refuses them as the host
+  // resolves the path, e.g. /var/run/x, which is /run/x. A symbolic link anywhere in the path is refused:
+  // what Snapflow mounts on, copies to or unmounts must be where the checks before it looked.
+  // `path_problem NAME PATH` sets `problem` to what is wrong, or to nothing; `check_path` fails with it.
+  'path_problem() {',
+  "  problem=''",
+  '  if ! resolved=$(realpath -m -- "$2" 2>&1); then problem="$1 $2 cannot be resolved on this host: $resolved"; return 0; fi',
+  '  if [ "$resolved" != "$(realpath -m -s -- "$2")" ]; then',
+  '    problem="$1 $2 leads through a symbolic link to $resolved; give a path without symbolic links"',
+  '    return 0',
+  '  fi',
+  '  case "$resolved" in',
+  `    ${SYSTEM_CASE_PATTERNS}) problem="$1 $2 is the root directory or a system directory, or lies in one" ;;`,
+  '  esac',
+  '}',
+  'check_path() {',
+  '  path_problem "$1" "$2"',
+  '  if [ -n "$problem" ]; then fail ParameterRejectedError "$problem"; fi',
+  '}',
 ];
 
 /** Refuses a mount path that is a symbolic link or not a directory; both would mount somewhere else. */
@@ -87,11 +127,31 @@ const REQUIRE_EMPTY = [
   'if [ -n "$entries" ]; then fail MountPointNotEmptyError "MountPath $path is not empty"; fi',
 ];
 
+/**
+ * `mkdir -p` of the directory in `$1`, remembering the highest one it created in `created_top`, so that
+ * `remove_created` can take them away again after a failure: deepest first, and only while empty.
+ */
+const MAKE_DIRECTORIES = [
+  "created_top=''",
+  'make_directories() {',
+  '  dir=$1',
+  '  while [ ! -e "$dir" ] && [ ! -L "$dir" ]; do created_top=$dir; dir=$(dirname -- "$dir"); done',
+  '  mkdir -p -- "$1"',
+  '}',
+  'remove_created() {',
+  '  if [ -z "$created_top" ]; then return 0; fi',
+  '  dir=$1',
+  '  while rmdir -- "$dir" 2>/dev/null && [ "$dir" != "$created_top" ]; do dir=$(dirname -- "$dir"); done',
+  '}',
+];
+
 const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
   'check-mount-point': [
     ...PRELUDE,
     "path='{{ MountPath }}'",
+    // Read-only: nothing here creates or changes anything on the host.
     ...REQUIRE_DIRECTORY_OR_ABSENT,
+    'check_path MountPath "$path"',
     'if [ ! -e "$path" ]; then exit 0; fi',
     'if mountpoint -q -- "$path"; then fail MountPointBusyError "MountPath $path already has a filesystem mounted on it"; fi',
     ...REQUIRE_EMPTY,
@@ -105,7 +165,19 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     "access='{{ Access }}'",
     'if [ ! -d "$source" ]; then fail ParameterRejectedError "Source $source is not a directory on this host"; fi',
     ...REQUIRE_DIRECTORY_OR_ABSENT,
-    'mkdir -p -- "$path"',
+    'check_path MountPath "$path"',
+    ...MAKE_DIRECTORIES,
+    // Workflows take a failed mount for no mount at all: a failure, a cancel or a timeout undoes the
+    // bind this command made and removes the directories it created.
+    'bound=false',
+    'cleanup() {',
+    '  if [ "$1" -eq 0 ]; then return 0; fi',
+    '  if [ "$bound" = true ] && ! umount -- "$path" 2>/dev/null; then',
+    '    echo "snapflow: the bind mount at $path could not be undone" >&2',
+    '  fi',
+    '  remove_created "$path"',
+    '}',
+    'make_directories "$path"',
     // Mounting again what is already mounted there succeeds, so a retried workflow step does no harm.
     'if mountpoint -q -- "$path"; then',
     '  if [ "$(stat -c %d:%i -- "$path")" != "$(stat -c %d:%i -- "$source")" ]; then',
@@ -116,9 +188,8 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     'else',
     ...REQUIRE_EMPTY.map((line) => `  ${line}`),
     '  mount --bind -- "$source" "$path"',
-    // Workflows take a failed mount for no mount at all, so a bind whose access cannot be set is undone.
+    '  bound=true',
     '  if ! error=$(mount -o "remount,bind,$access" -- "$path" 2>&1); then',
-    '    umount -- "$path"',
     '    fail HostCommandFailedError "MountPath $path could not be mounted $access: $error"',
     '  fi',
     'fi',
@@ -127,8 +198,20 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     ...PRELUDE,
     "path='{{ MountPath }}'",
     "remove='{{ RemoveMountPoint }}'",
+    "source='{{ Source }}'",
+    // Snapflow mounts nothing where check_path refuses, so nothing of Snapflow's is mounted there (and
+    // what is, is not Snapflow's to unmount): the state this command brings about holds already.
+    'path_problem MountPath "$path"',
+    'if [ -n "$problem" ]; then echo "snapflow: nothing unmounted: $problem"; exit 0; fi',
     // Nothing mounted is the state this command brings about, so it succeeds.
-    'if [ -d "$path" ] && mountpoint -q -- "$path"; then',
+    'mounted=false',
+    'if [ -d "$path" ] && mountpoint -q -- "$path"; then mounted=true; fi',
+    // Given a Source, only a bind of it counts: what else is mounted there is not this dataset's to unmount.
+    'if [ "$mounted" = true ] && [ -n "$source" ] && [ "$(stat -c %d:%i -- "$path")" != "$(stat -c %d:%i -- "$source" 2>/dev/null || true)" ]; then',
+    '  echo "snapflow: MountPath $path holds another filesystem than Source $source; it stays mounted"',
+    '  mounted=other',
+    'fi',
+    'if [ "$mounted" = true ]; then',
     // A process that is just leaving the tree holds it briefly; try a few times before calling it busy.
     '  tries=0',
     '  until error=$(umount -- "$path" 2>&1); do',
@@ -138,7 +221,7 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     '  done',
     'fi',
     // rmdir removes only an empty directory: what is left in it once unmounted is not Snapflow's to delete.
-    'if [ "$remove" = true ] && [ -d "$path" ]; then rmdir -- "$path"; fi',
+    'if [ "$remove" = true ] && [ "$mounted" != other ] && [ -d "$path" ]; then rmdir -- "$path"; fi',
   ],
   copy: [
     ...PRELUDE,
@@ -146,13 +229,16 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     "destination='{{ Destination }}'",
     "excludes='{{ Excludes }}'",
     "resync='{{ Resync }}'",
+    'check_path Destination "$destination"',
     // Without the mount, the copy would fill the host's own disk instead of the dataset.
     'if ! mountpoint -q -- "$destination"; then',
     '  fail MountPointMissingError "Destination $destination is not a mount point: the dataset is not mounted there"',
     'fi',
+    // The trap is in place before the files exist, so that no exit leaves them behind.
+    "list='' errors=''",
+    'cleanup() { rm -f -- "$list" "$errors"; }',
     'list=$(mktemp)',
     'errors=$(mktemp)',
-    `trap 'rm -f -- "$list" "$errors"' EXIT`,
     `printf '%s' "$excludes" | tr ',' '\\n' > "$list"`,
     'set -- --archive --hard-links --numeric-ids --delete --stats --exclude-from="$list"',
     // On resync every file is compared by checksum, so changes that kept size and time are found too.
@@ -160,94 +246,90 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     `case "$source" in *:*) set -- "$@" -e 'ssh -o BatchMode=yes' ;; esac`,
     'status=0',
     // The trailing slash puts the tree's contents at the mount root; C locale keeps --stats parseable.
-    // rsync's complaints are cut to their tail: SSM keeps only the first 8,000 characters of stderr,
-    // and the snapflow-error line must come through.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'LC_ALL=C rsync "$@" -- "${source%/}/" "$destination/" 2>"$errors" || status=$?',
-    'tail -n 40 -- "$errors" >&2',
+    // SSM keeps only the first 8,000 characters of stderr, and the snapflow-error line must come through:
+    // rsync's complaints (which name paths of up to 4 KiB) are cut to their last 3,000 bytes.
+    'tail -c 3000 -- "$errors" >&2',
     // Exit code 24: files vanished while rsync ran, which a live source does; the copy is still whole.
-    'if [ "$status" -eq 24 ]; then echo "snapflow: some files vanished from $source during the copy" >&2; status=0; fi',
-    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync from $source failed with exit code $status"; fi',
+    'if [ "$status" -eq 24 ]; then echo "snapflow: some files vanished from $(short "$source") during the copy" >&2; status=0; fi',
+    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync from $(short "$source") failed with exit code $status"; fi',
   ],
   export: [
     ...PRELUDE,
     "source='{{ Source }}'",
     "destination='{{ Destination }}'",
+    'check_path Source "$source"',
     // Without the mount, the copy would make the destination an empty tree: --delete empties it.
     'if ! mountpoint -q -- "$source"; then',
     '  fail MountPointMissingError "Source $source is not a mount point: the snapshot is not mounted there"',
     'fi',
     'if [ -L "$destination" ]; then fail ParameterRejectedError "Destination $destination is a symbolic link; give the directory it points to"; fi',
     'if [ -e "$destination" ] && [ ! -d "$destination" ]; then fail ParameterRejectedError "Destination $destination exists and is not a directory"; fi',
-    'mkdir -p -- "$destination"',
+    'check_path Destination "$destination"',
+    ...MAKE_DIRECTORIES,
+    "errors=''",
+    'cleanup() {',
+    '  rm -f -- "$errors"',
+    // A failed export takes away the directories it created, as far as they are still empty.
+    '  if [ "$1" -ne 0 ]; then remove_created "$destination"; fi',
+    '}',
+    'make_directories "$destination"',
     // A physical copy belongs on the host's own directories; a dataset mounted there would be overwritten.
     'if mountpoint -q -- "$destination"; then',
     '  fail MountPointBusyError "Destination $destination has a filesystem mounted on it; give a plain directory"',
     'fi',
     'errors=$(mktemp)',
-    `trap 'rm -f -- "$errors"' EXIT`,
     'status=0',
     // Trailing slashes copy the snapshot's contents into the destination; --delete makes it an exact
     // copy, so exporting a newer snapshot to the same path transfers only what changed. C locale keeps
     // --stats parseable, and rsync's complaints are cut to their tail as in the copy document.
     'LC_ALL=C rsync -aH --numeric-ids --delete --stats -- "$source/" "$destination/" 2>"$errors" || status=$?',
-    'tail -n 40 -- "$errors" >&2',
-    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync to $destination failed with exit code $status"; fi',
+    'tail -c 3000 -- "$errors" >&2',
+    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync to $(short "$destination") failed with exit code $status"; fi',
   ],
 };
 
 const DESCRIPTIONS: Readonly<Record<DocumentKind, string>> = {
   'check-mount-point': 'Snapflow: succeeds if MountPath is absent or an empty directory with nothing mounted on it.',
   mount: 'Snapflow: bind-mounts an exported dataset (Source) at MountPath, read-only or read-write.',
-  unmount: 'Snapflow: unmounts MountPath; succeeds if nothing is mounted there.',
+  unmount:
+    'Snapflow: unmounts MountPath (with Source, only a bind of Source); succeeds if nothing of it is mounted there.',
   copy: 'Snapflow: copies a directory tree into a mounted dataset with rsync, preserving modes, times and links.',
   export: 'Snapflow: copies a mounted snapshot (Source) to a physical directory (Destination) with rsync (V2P).',
 };
 
 const PARAMETERS: Readonly<Record<DocumentKind, Record<string, DocumentParameter>>> = {
-  'check-mount-point': { MountPath: path('Directory the dataset will be mounted on.') },
+  'check-mount-point': { MountPath: parameter('mountPath', 'Directory the dataset will be mounted on.') },
   mount: {
-    ExportKind: {
-      type: 'String',
-      description: 'How the engine exported the dataset.',
-      allowedPattern: PARAMETER_PATTERNS.exportKind,
-    },
-    Source: path('Where the exported dataset is on this host.'),
-    MountPath: path('Directory to mount the dataset on; created if absent, must be empty.'),
-    Access: { type: 'String', description: 'ro or rw.', allowedPattern: PARAMETER_PATTERNS.access },
+    ExportKind: parameter('exportKind', 'How the engine exported the dataset.'),
+    Source: parameter('path', 'Where the exported dataset is on this host.'),
+    MountPath: parameter('mountPath', 'Directory to mount the dataset on; created if absent, must be empty.'),
+    Access: parameter('access', 'ro or rw.'),
   },
   unmount: {
-    MountPath: path('Directory to unmount.'),
+    MountPath: parameter('mountPath', 'Directory to unmount.'),
     RemoveMountPoint: {
-      type: 'String',
-      description: 'true also removes the directory once unmounted, if it is empty.',
-      allowedPattern: PARAMETER_PATTERNS.flag,
+      ...parameter('flag', 'true also removes the directory once unmounted, if it is empty.'),
       default: 'false',
+    },
+    Source: {
+      ...parameter(
+        'optionalPath',
+        'When given, only a bind mount of this directory is unmounted; another filesystem mounted at MountPath stays.',
+      ),
+      default: '',
     },
   },
   copy: {
-    Source: {
-      type: 'String',
-      description: 'Tree to copy: a path on this host, or user@host:path reached over SSH.',
-      allowedPattern: PARAMETER_PATTERNS.copySource,
-    },
-    Destination: path('Mount point of the dataset to fill.'),
-    Excludes: {
-      type: 'String',
-      description: 'Comma-separated rsync exclude patterns, relative to Source.',
-      allowedPattern: PARAMETER_PATTERNS.excludes,
-      default: '',
-    },
-    Resync: {
-      type: 'String',
-      description: 'true compares every file by checksum.',
-      allowedPattern: PARAMETER_PATTERNS.flag,
-      default: 'false',
-    },
+    Source: parameter('copySource', 'Tree to copy: a path on this host, or user@host:path reached over SSH.'),
+    Destination: parameter('mountPath', 'Mount point of the dataset to fill.'),
+    Excludes: { ...parameter('excludes', 'Comma-separated rsync exclude patterns, relative to Source.'), default: '' },
+    Resync: { ...parameter('flag', 'true compares every file by checksum.'), default: 'false' },
   },
   export: {
-    Source: path('Mount point of the snapshot to copy.'),
-    Destination: path('Directory to copy to; created if absent, must not be a mount point.'),
+    Source: parameter('mountPath', 'Mount point of the snapshot to copy.'),
+    Destination: parameter('mountPath', 'Directory to copy to; created if absent, must not be a mount point.'),
   },
 };
 

@@ -116,6 +116,20 @@ export interface HostAgentOptions {
   pollWaitMs?: number;
   /** Given to scripts as `AWS_SSM_REGION_NAME`, as the SSM agent does. @default 'us-east-1' */
   region?: string;
+  /**
+   * How long a command stays answerable once all its invocations have ended; after that it is
+   * forgotten (its output files stay in the log directory), so a long-running agent does not grow.
+   * @default 1 hour
+   */
+  retainFinishedMs?: number;
+  /**
+   * The most ended commands kept at once; beyond it the ones that ended first are forgotten early.
+   * Commands still running are always kept.
+   * @default 1000
+   */
+  maxFinishedCommands?: number;
+  /** Tells the time in milliseconds, for the retention above. @default Date.now */
+  now?: () => number;
 }
 
 const STDOUT_LIMIT = 24_000;
@@ -123,6 +137,14 @@ const STDERR_LIMIT = 8_000;
 /** SSM's `timeoutSeconds` when a step does not set one. */
 const DEFAULT_STEP_TIMEOUT_SECONDS = 3600;
 const PLACEHOLDER = /\{\{\s*([^{}\s]+)\s*\}\}/g;
+const DEFAULT_RETAIN_FINISHED_MS = 3_600_000;
+const DEFAULT_MAX_FINISHED_COMMANDS = 1000;
+
+/** One command: its invocation on each host, and when the last of them ended. */
+interface CommandRecord {
+  invocations: Map<string, Invocation>;
+  finishedAt?: number;
+}
 
 interface Invocation {
   commandId: string;
@@ -148,7 +170,9 @@ interface Invocation {
  * Runs SSM Command documents on hosts and answers in SSM's shapes: the local stand-in for
  * `SendCommand`, `GetCommandInvocation` and `CancelCommand`. Before anything runs it enforces each
  * document's parameter rules as SSM does; values then reach a script only through the document's own
- * `{{ Name }}` substitution, so the `allowedPattern`s guard the scripts here exactly as on AWS.
+ * `{{ Name }}` substitution, so the `allowedPattern`s guard the scripts here exactly as on AWS. Like
+ * SSM, it forgets ended commands after a while (see {@link HostAgentOptions.retainFinishedMs}), so that
+ * a long-running `snapflow up` keeps a bounded number in memory.
  */
 export class HostAgent {
   private readonly documents: Record<string, SsmDocument>;
@@ -156,7 +180,10 @@ export class HostAgent {
   private readonly logDirectory: string;
   private readonly pollWaitMs: number;
   private readonly region: string;
-  private readonly commands = new Map<string, Map<string, Invocation>>();
+  private readonly retainFinishedMs: number;
+  private readonly maxFinishedCommands: number;
+  private readonly now: () => number;
+  private readonly commands = new Map<string, CommandRecord>();
   private closed = false;
 
   /** @throws Error naming the document when one cannot be run here (see {@link checkDocument}). */
@@ -167,6 +194,14 @@ export class HostAgent {
     this.logDirectory = options.logDirectory;
     this.pollWaitMs = options.pollWaitMs ?? 1000;
     this.region = options.region ?? 'us-east-1';
+    this.retainFinishedMs = options.retainFinishedMs ?? DEFAULT_RETAIN_FINISHED_MS;
+    this.maxFinishedCommands = options.maxFinishedCommands ?? DEFAULT_MAX_FINISHED_COMMANDS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** How many commands the agent still answers for, running or ended. */
+  get commandCount(): number {
+    return this.commands.size;
   }
 
   /**
@@ -197,10 +232,12 @@ export class HostAgent {
     const step = document.content.mainSteps[0] as SsmDocumentStep;
     const timeoutSeconds = stepTimeoutSeconds(step, values);
 
+    this.forgetOldCommands();
     const commandId = randomUUID();
     const requestedAt = new Date();
     const invocations = new Map<string, Invocation>();
-    this.commands.set(commandId, invocations);
+    const record: CommandRecord = { invocations };
+    this.commands.set(commandId, record);
     for (const instanceId of instanceIds) {
       const directory = join(this.logDirectory, commandId, instanceId, 'awsrunShellScript', step.name);
       await mkdir(directory, { recursive: true });
@@ -219,7 +256,9 @@ export class HostAgent {
         cancelRequested: false,
         done: Promise.resolve(),
       };
-      invocation.done = this.execute(invocation, values, timeoutSeconds);
+      invocation.done = this.execute(invocation, values, timeoutSeconds).then(() => {
+        if ([...invocations.values()].every((each) => isFinal(each.status))) record.finishedAt = this.now();
+      });
       invocations.set(instanceId, invocation);
     }
 
@@ -250,7 +289,7 @@ export class HostAgent {
    * `Ssm.InvalidPluginNameException` for a step the document does not have.
    */
   async getCommandInvocation(request: GetCommandInvocationRequest): Promise<CommandInvocation> {
-    const invocation = this.commands.get(request.CommandId)?.get(request.InstanceId);
+    const invocation = this.commands.get(request.CommandId)?.invocations.get(request.InstanceId);
     if (invocation === undefined) {
       throw new SsmServiceError(
         SsmErrorNames.InvocationDoesNotExist,
@@ -273,7 +312,7 @@ export class HostAgent {
    * @throws SsmServiceError `Ssm.InvalidCommandIdException` for an unknown command.
    */
   async cancelCommand(request: CancelCommandRequest): Promise<Record<string, never>> {
-    const invocations = this.commands.get(request.CommandId);
+    const invocations = this.commands.get(request.CommandId)?.invocations;
     if (invocations === undefined) {
       throw new SsmServiceError(SsmErrorNames.InvalidCommandId, `No command ${request.CommandId}`);
     }
@@ -293,7 +332,7 @@ export class HostAgent {
 
   /** The files holding the whole stdout and stderr of one invocation. */
   outputFiles(commandId: string, instanceId: string): { stdout: string; stderr: string } {
-    const invocation = this.commands.get(commandId)?.get(instanceId);
+    const invocation = this.commands.get(commandId)?.invocations.get(instanceId);
     if (invocation === undefined) throw new Error(`No invocation of command ${commandId} on host ${instanceId}`);
     return { stdout: invocation.stdout.file, stderr: invocation.stderr.file };
   }
@@ -301,9 +340,24 @@ export class HostAgent {
   /** Kills every script still running and waits for them to end; later commands are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.commands.values()].flatMap((invocations) => [...invocations.values()]);
+    const all = [...this.commands.values()].flatMap((command) => [...command.invocations.values()]);
     for (const invocation of all) cancel(invocation);
     await Promise.all(all.map((invocation) => invocation.done));
+  }
+
+  /**
+   * Forgets commands that ended longer than `retainFinishedMs` ago, then, beyond `maxFinishedCommands`
+   * ended ones, those that ended first; as SSM forgets old invocations, they then do not exist.
+   */
+  private forgetOldCommands(): void {
+    const finished = [...this.commands.entries()]
+      .filter((entry): entry is [string, CommandRecord & { finishedAt: number }] => entry[1].finishedAt !== undefined)
+      .sort(([, a], [, b]) => a.finishedAt - b.finishedAt);
+    const expiredBefore = this.now() - this.retainFinishedMs;
+    const excess = finished.length - this.maxFinishedCommands;
+    finished.forEach(([commandId, command], index) => {
+      if (index < excess || command.finishedAt <= expiredBefore) this.commands.delete(commandId);
+    });
   }
 
   private async execute(invocation: Invocation, values: Record<string, string>, timeoutSeconds: number): Promise<void> {

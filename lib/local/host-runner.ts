@@ -27,7 +27,10 @@ export interface RunningScript {
    * for background processes that keep the output open (redirect theirs to let the script end).
    */
   readonly exited: Promise<ScriptExit>;
-  /** Kills the script and everything in its process group; safe to call after it has ended. */
+  /**
+   * Stops the script and everything in its process group: a termination signal first, so that its
+   * traps clean up, then a kill for whatever outlives a grace period. Safe to call after it has ended.
+   */
   kill(): void;
 }
 

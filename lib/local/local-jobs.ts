@@ -14,6 +14,8 @@ export interface LocalJobsOptions {
   file: string;
   /** Jobs kept in the file, newest first. @default 1000 */
   keep?: number;
+  /** Told of each job once it has ended and been recorded; it must not throw. */
+  onEnd?: (job: Job) => void;
 }
 
 interface JobFile {
@@ -136,6 +138,7 @@ export class LocalJobs implements WorkflowStarter, JobReader {
     });
     this.running.delete(jobId);
     await this.persist().catch(() => undefined);
+    this.options.onEnd?.(await this.get(jobId));
   }
 
   /** Writes every job to the file, one write at a time, each to a temporary file renamed over the old. */

@@ -7,10 +7,11 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { QueueingErrorNames } from '../core/errors';
 import { checkLocalSupport } from './check-local-support';
 import type { CancelCommandRequest, GetCommandInvocationRequest, HostAgent, SendCommandRequest } from './host-agent';
 import { LambdaInvoker } from './lambda-invoker';
-import { listStates } from './list-states';
+import { type AslState, listStates } from './list-states';
 import { recordSteps, type StepRecord } from './record-steps';
 import {
   type CloudFormationTemplate,
@@ -36,7 +37,10 @@ export interface LocalWorkflowsOptions {
   environment?: Record<string, string>;
   /** Region and account of the placeholder ARNs. */
   resolve?: ResolveOptions;
-  /** Pause before each retry, instead of the Retry's backoff. @default 0 */
+  /**
+   * Pause before each retry, instead of the Retry's backoff, except for retriers that queue a run for
+   * a dataset's lease (see {@link localRetryIntervalsMs}). @default 0
+   */
   retryIntervalMs?: number;
   /**
    * Pause of every Wait state. Poll loops stay cheap at 0 because the host agent's
@@ -84,7 +88,7 @@ interface LocalStateMachine {
   interpreter: StateMachine;
   tasks: Map<string, TaskDispatch>;
   waits: Record<string, number>;
-  retries: Record<string, number>;
+  retries: Record<string, number[]>;
 }
 
 const SSM_ACTIONS = ['sendCommand', 'getCommandInvocation', 'cancelCommand'] as const;
@@ -143,7 +147,8 @@ export class LocalWorkflows {
       for (const [stateName, state] of listStates(resolved.definition)) {
         if (state.Type === 'Task') machine.tasks.set(stateName, this.dispatchFor(name, stateName, state));
         if (state.Type === 'Wait') machine.waits[stateName] = options.waitMs ?? 0;
-        if ('Retry' in state && state.Retry !== undefined) machine.retries[stateName] = options.retryIntervalMs ?? 0;
+        const retriers = localRetryIntervalsMs(state, options.retryIntervalMs ?? 0);
+        if (retriers !== undefined) machine.retries[stateName] = retriers;
       }
       this.machines.set(resolved.logicalId, machine);
     }
@@ -323,6 +328,30 @@ export class LocalWorkflows {
       JSON.stringify({ ...description, Error: run.error?.name ?? '', Cause: run.error?.cause ?? '' }),
     );
   }
+}
+
+/** The longest pause locally before a run queued for a dataset's lease asks for it again. */
+export const LOCAL_QUEUE_RETRY_MAX_MS = 1000;
+
+/**
+ * The pause before each retry of `state`'s retriers, in their order, as local mode runs them (for the
+ * interpreter's `retryIntervalOverrides`, which ignore the declared backoff). A retrier whose errors
+ * all mean "another run holds the dataset" (QueueingErrorNames) keeps its declared first interval, up
+ * to {@link LOCAL_QUEUE_RETRY_MAX_MS}: at 0 ms a queued run would use up its attempts before the run
+ * ahead of it had done anything. The cap is there because Step Functions backs off towards intervals
+ * sized for runs of an hour, whereas local runs often end within a second, so a queued local run starts
+ * at most a second after the lease is free; the price is that it gives up after MaxAttempts seconds of
+ * waiting rather than after the declared total. Every other retrier pauses `otherMs`.
+ *
+ * @returns undefined for a state without Retry
+ */
+export function localRetryIntervalsMs(state: AslState, otherMs: number): number[] | undefined {
+  if (!('Retry' in state) || state.Retry === undefined) return undefined;
+  return state.Retry.map((retrier) => {
+    const queueing = retrier.ErrorEquals.every((name) => (QueueingErrorNames as readonly string[]).includes(name));
+    // IntervalSeconds defaults to 1 in the States Language.
+    return queueing ? Math.min((retrier.IntervalSeconds ?? 1) * 1000, LOCAL_QUEUE_RETRY_MAX_MS) : otherMs;
+  });
 }
 
 /** A `.sync` child that did not succeed, as Step Functions reports it to the parent. */

@@ -5,6 +5,7 @@ import type { StorageBackendChoice } from '../engine/backends/create-storage-bac
 import { removeApiFile, writeApiFile } from './api-file';
 import { startLocalApi } from './local-api';
 import { LocalJobs } from './local-jobs';
+import { LocalTriggers } from './local-triggers';
 import { startLocalMode } from './start-local-mode';
 
 /** Options of {@link serveLocal}. */
@@ -14,6 +15,10 @@ export interface ServeLocalOptions {
   backend: StorageBackendChoice;
   /** @default 0 (any free port) */
   port?: number;
+  /** Sync a dSource linked from this machine when its source path changes (debounced). @default false */
+  watch?: boolean;
+  /** Told what schedules and the watch start and what fails, a line each. @default nothing */
+  log?: (line: string) => void;
 }
 
 /** Local mode with its API, running. */
@@ -22,38 +27,60 @@ export interface LocalServer {
   backend: { kind: string; reason: string };
   /** This machine, as the engine knows it. */
   environment: Environment;
+  /** The schedules and the source watch. */
+  triggers: LocalTriggers;
   /**
-   * Stops in order: the API (after the requests in progress), the jobs still running (aborted, and
-   * recorded so), the host agent and the engine. The engine's data stays in the home; VDB mounts stay
+   * Stops in order: the API (after the requests in progress), the schedules and the watch, the jobs
+   * still running (aborted, and recorded so), the host agent and the engine. The engine's data stays in the home; VDB mounts stay
    * as they are, so a VDB in use is not pulled from under its users.
    */
   close(): Promise<void>;
 }
 
 /**
- * Starts local mode and its REST API on 127.0.0.1 with a new random token, then writes the URL and
- * token to `<home>/api.json` (mode 0600), where the CLI finds them.
+ * Starts local mode, its triggers (the datasets' snapshot schedules, and the source watch if asked
+ * for) and its REST API on 127.0.0.1 with a new random token, then writes the URL and token to
+ * `<home>/api.json` (mode 0600), where the CLI finds them.
  */
 export async function serveLocal(options: ServeLocalOptions): Promise<LocalServer> {
   const local = await startLocalMode({ home: options.home, backend: options.backend });
   try {
     // The engine holds the home's lock now, so an api.json here is a stale one from a crash.
     await removeApiFile(options.home);
-    const jobs = await LocalJobs.open({ workflows: local.workflows, file: join(options.home, 'jobs.json') });
+    let triggers: LocalTriggers | undefined;
+    const jobs = await LocalJobs.open({
+      workflows: local.workflows,
+      file: join(options.home, 'jobs.json'),
+      onEnd: (job) => triggers?.jobEnded(job),
+    });
+    const ports = { engine: local.engine, workflows: jobs, jobs };
+    const started = await LocalTriggers.start({
+      ports,
+      environment: local.environment,
+      watch: options.watch ?? false,
+      log: options.log ?? (() => undefined),
+    });
+    triggers = started;
     const token = randomBytes(32).toString('hex');
     const api = await startLocalApi({
-      ports: { engine: local.engine, workflows: jobs, jobs },
+      ports: { ...ports, schedules: started.schedules },
       token,
       ...(options.port === undefined ? {} : { port: options.port }),
+    }).catch(async (error: unknown) => {
+      await started.close();
+      await jobs.close();
+      throw error;
     });
     await writeApiFile(options.home, { url: api.url, token, pid: process.pid });
     return {
       url: api.url,
       backend: local.backend,
       environment: local.environment,
+      triggers: started,
       async close() {
         await removeApiFile(options.home);
         await api.close();
+        await started.close();
         await jobs.close();
         await local.close({ keepStorage: true });
       },

@@ -71,7 +71,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       environment: { ENGINE_URL: engine.url, ENGINE_TOKEN: engine.token },
     });
     const client = createEngineClient({ url: engine.url, token: engine.token });
-    const environment = await localEnvironment(client);
+    const environment = await localEnvironment(client, options.home);
     const documentName = (kind: DocumentKind) => {
       const found = Object.values(documents).find((document) => document.kind === kind);
       if (found === undefined) throw new Error(`the stack has no ${kind} document`);
@@ -121,7 +121,11 @@ export function synthesizeTemplate(): CloudFormationTemplate {
   return app.synth().getStackArtifact(stack.artifactId).template as CloudFormationTemplate;
 }
 
-async function localEnvironment(engine: EngineApi): Promise<Environment> {
+/** This machine as an environment, with its scratch directory (V2P mount points) inside the home. */
+async function localEnvironment(engine: EngineApi, home: string): Promise<Environment> {
   const existing = (await engine.listEnvironments()).find((environment) => environment.hostId === LOCAL_HOST_ID);
-  return existing ?? engine.createEnvironment({ name: hostname(), hostId: LOCAL_HOST_ID });
+  return (
+    existing ??
+    engine.createEnvironment({ name: hostname(), hostId: LOCAL_HOST_ID, scratchPath: join(home, 'scratch') })
+  );
 }

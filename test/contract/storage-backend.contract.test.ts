@@ -18,10 +18,10 @@ import {
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findMount } from '../../lib/adapters/mount-table';
 import { ErrorNames } from '../../lib/core/errors';
 import { BtrfsBackend } from '../../lib/engine/backends/btrfs-backend';
 import { DirBackend } from '../../lib/engine/backends/dir-backend';
-import { findMount } from '../../lib/engine/backends/mount-table';
 import type { StorageBackend } from '../../lib/engine/backends/storage-backend';
 import { IS_ROOT, makeTempRoot, mountsUnder, removeTempRoot } from '../support/engine-temp-root';
 
@@ -150,6 +150,37 @@ function describeStorageBackendContract(name: string, makeBackend: BackendFactor
       expect(await backend.list()).toEqual({ datasets: ['ds-1', 'vdb-1'], snapshots: [] });
       await expect(lstat(backend.snapshotPath('snap-1'))).rejects.toMatchObject({ code: 'ENOENT' });
       await expect(lstat(backend.datasetPath('ds-2'))).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it('sets storage aside under a name list() never shows, keeping its data, and names the command that removes it', async () => {
+      // Prepare
+      await writeFile(join(await backend.createDataset('tf-1'), 'data.txt'), 'kept');
+      await backend.snapshot('tf-1', 'snap-1');
+
+      // Act: a dataset and a (read-only) snapshot set aside, then a second dataset with the first one's id.
+      const dataset = await backend.quarantine('dataset', 'tf-1');
+      const snapshot = await backend.quarantine('snapshot', 'snap-1');
+      await backend.createDataset('tf-1');
+      const second = await backend.quarantine('dataset', 'tf-1');
+      await backend.open();
+
+      // Assess
+      expect(await backend.list()).toEqual({ datasets: [], snapshots: [] });
+      expect([dataset, second, snapshot]).toEqual([
+        join(temp, 'engine', 'pool', 'datasets', '.orphan-tf-1'),
+        join(temp, 'engine', 'pool', 'datasets', '.orphan-tf-1.1'),
+        join(temp, 'engine', 'pool', 'snapshots', '.orphan-snap-1'),
+      ]);
+      expect(await readFile(join(dataset, 'data.txt'), 'utf8')).toBe('kept');
+      expect(await readFile(join(snapshot, 'data.txt'), 'utf8')).toBe('kept');
+      expect(await backend.listQuarantined()).toEqual([
+        { kind: 'dataset', id: 'tf-1', path: dataset },
+        { kind: 'dataset', id: 'tf-1', path: second },
+        { kind: 'snapshot', id: 'snap-1', path: snapshot },
+      ]);
+      await expect(backend.quarantine('dataset', 'tf-missing')).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      for (const tree of await backend.listQuarantined()) await run('sh', ['-c', backend.removalCommand(tree.path)]);
+      expect(await backend.listQuarantined()).toEqual([]);
     });
 
     it('deletes trees holding read-only files and directories', async () => {

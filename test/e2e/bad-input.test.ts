@@ -1,7 +1,25 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeJobError } from '../../lib/api/describe-job-error';
+import type { HostRunner } from '../../lib/local/host-runner';
 import { type LocalSession, startLocalSession } from '../support/local-session';
+
+/** Every directory at or below `root`, relative to it, leaving out the `skip` subtrees. */
+async function directoriesBelow(root: string, skip: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (directory: string): Promise<void> => {
+    for (const entry of await readdir(directory, { withFileTypes: true })) {
+      const path = join(directory, entry.name);
+      if (!entry.isDirectory() || skip.includes(relative(root, path))) continue;
+      found.push(relative(root, path));
+      await walk(path);
+    }
+  };
+  await walk(root);
+  return found.sort();
+}
 
 /**
  * Bad input to link and provision ends in a named error whose message names the field at fault and
@@ -9,16 +27,46 @@ import { type LocalSession, startLocalSession } from '../support/local-session';
  * storage in the pool, no mount.
  */
 describe('bad input to link and provision', () => {
+  /** While set, the host's `mount` refuses to bind: a mount that fails after creating its mount point. */
+  let failBinds = false;
+  let shims: string;
+  const wrapHostRunner = (runner: HostRunner): HostRunner => ({
+    start: (script) =>
+      runner.start(
+        failBinds
+          ? { ...script, environment: { ...script.environment, PATH: `${shims}:${script.environment.PATH}` } }
+          : script,
+      ),
+  });
   let session: LocalSession;
   let environmentId: string;
   let sourceConfigId: string;
   let snapshotId: string;
+  let otherSourceConfigId: string;
   let mnt: string;
 
   beforeAll(async () => {
-    session = await startLocalSession();
+    session = await startLocalSession({ wrapHostRunner });
     environmentId = session.local.environment.id;
     mnt = join(session.work, 'mnt');
+    shims = join(session.work, 'shims');
+    await mkdir(shims);
+    const mount = execFileSync('sh', ['-c', 'command -v mount'], { encoding: 'utf8' }).trim();
+    await writeFile(
+      join(shims, 'mount'),
+      `#!/bin/sh\ncase " $* " in *" --bind "*) echo "mount: refused by the test" >&2; exit 32 ;; esac\nexec ${mount} "$@"\n`,
+    );
+    await chmod(join(shims, 'mount'), 0o755);
+    await mkdir(join(session.work, 'elsewhere'));
+    await symlink(join(session.work, 'elsewhere'), join(mnt, 'link'));
+    const otherHost = await session.local.engine.createEnvironment({ name: 'other', hostId: 'i-0123456789abcdef0' });
+    otherSourceConfigId = (
+      await session.local.engine.createSourceConfig({
+        environmentId: otherHost.id,
+        name: 'remote',
+        path: '/srv/remote',
+      })
+    ).id;
     const source = join(session.work, 'source');
     await mkdir(source);
     await writeFile(join(source, 'file'), 'data\n');
@@ -60,12 +108,18 @@ describe('bad input to link and provision', () => {
       snapshotStorage: (await readdir(join(pool, 'snapshots'))).sort(),
       mounts: await session.mounts(),
       notEmpty: await readdir(join(mnt, 'not-empty')),
+      // What a host command created (a mount point's directories) and left behind.
+      directories: await directoriesBelow(session.work, ['home', 'source', 'shims']),
     };
   }
 
   type WorkflowInput = Parameters<LocalSession['run']>[1];
 
-  const cases: [string, string, () => WorkflowInput, string, string, RegExp][] = [
+  /** Cases whose host `mount` refuses to bind, after the script created the mount point's directories. */
+  const bindFails = new Set(['a mount that fails after creating its directories']);
+
+  /** Per case: workflow, what is bad, input, error name, what the message says (made late: paths are the session's), action. */
+  const cases: [string, string, () => WorkflowInput, string, string | (() => string), RegExp][] = [
     [
       'link',
       'a missing mount location',
@@ -123,6 +177,31 @@ describe('bad input to link and provision', () => {
       /empty/i,
     ],
     [
+      'link',
+      'a copy from localhost whose source config is on another host',
+      () => ({ ...linkInput({ mountLocation: join(mnt, 's4') }), sourceConfigId: otherSourceConfigId }),
+      'ValidationError',
+      'linkedSource.sourceAddress localhost copies on the staging host local',
+      /Give the address of host i-0123456789abcdef0/,
+    ],
+    [
+      'link',
+      'a mount location that leads through a symbolic link',
+      () => linkInput({ mountLocation: join(mnt, 'link', 'staging') }),
+      'ParameterRejectedError',
+      () =>
+        `linkedSource.mountLocation ${join(mnt, 'link', 'staging')} leads through a symbolic link to ${join(session.work, 'elsewhere', 'staging')}`,
+      /Correct the value/,
+    ],
+    [
+      'link',
+      'a mount that fails after creating its directories',
+      () => linkInput({ mountLocation: join(mnt, 'new-parent', 'deeper', 'staging') }),
+      'HostCommandFailedError',
+      'The mount command on host local ended Failed with exit code 32',
+      /fix the cause on the host/,
+    ],
+    [
       'provision',
       'a missing mount location',
       () => provisionInput({}),
@@ -162,19 +241,38 @@ describe('bad input to link and provision', () => {
       'virtualSource.mountLocation',
       /empty/i,
     ],
+    [
+      'provision',
+      'a mount location that reaches a system directory through a symbolic link',
+      () => provisionInput({ mountLocation: '/var/run/snapflow-bad-input' }),
+      'ParameterRejectedError',
+      'virtualSource.mountLocation /var/run/snapflow-bad-input leads through a symbolic link to /run/snapflow-bad-input',
+      /Correct the value/,
+    ],
+    [
+      'provision',
+      'a mount that fails after creating its directories',
+      () => provisionInput({ mountLocation: join(mnt, 'new-parent', 'deeper', 'vdb') }),
+      'HostCommandFailedError',
+      'The mount command on host local ended Failed with exit code 32',
+      /fix the cause on the host/,
+    ],
   ];
 
   it.each(cases)(
     '%s with %s fails with a clear error and leaves nothing behind',
-    async (workflow, _, input, name, message, action) => {
+    async (workflow, description, input, name, message, action) => {
       const before = await leftovers();
-      const run = await session.run(workflow, input());
+      failBinds = bindFails.has(description);
+      const run = await session.run(workflow, input()).finally(() => {
+        failBinds = false;
+      });
       expect(run.status).toBe('FAILED');
-      expect(run.error?.name).toBe(name);
-      const cause = JSON.parse(run.error?.cause ?? '{}') as { errorMessage?: string; action?: string };
-      const text = cause.errorMessage ?? run.error?.cause ?? '';
-      expect(text).toContain(message);
-      expect(run.error?.cause, run.error?.cause).toMatch(action);
+      const error = describeJobError(run.error ?? { name: '', cause: '' });
+      expect(error.code).toBe(name);
+      expect(error.message).toContain(typeof message === 'string' ? message : message());
+      expect(error.message).not.toContain('undo failed too');
+      expect(error.action).toMatch(action);
       expect(await leftovers()).toEqual(before);
     },
   );

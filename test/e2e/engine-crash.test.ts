@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineClient, type EngineClient } from '../../lib/adapters/engine-client';
+import { findMount } from '../../lib/adapters/mount-table';
+import { ErrorNames } from '../../lib/core/errors';
 import type { Vdb } from '../../lib/core/model';
 import { createStorageBackend } from '../../lib/engine/backends/create-storage-backend';
-import { findMount } from '../../lib/engine/backends/mount-table';
 import { type EngineDocument, MetadataStore } from '../../lib/engine/metadata-store';
 import { IS_ROOT, makeTempRoot, removeTempRoot } from '../support/engine-temp-root';
 
@@ -21,6 +23,7 @@ const TOKEN = 'e2e-crash-token-0123456789abcdef';
 const BACKEND = IS_ROOT ? 'btrfs' : 'dir';
 const ROUNDS = 8;
 const provenance = { trigger: { kind: 'api' as const }, pluginVersion: '0.1.0' };
+const run = promisify(execFile);
 
 /** A running engine process; detached, so that it and everything it spawned form one process group. */
 interface EngineProcess {
@@ -31,8 +34,13 @@ interface EngineProcess {
 
 /** What a mutation fired at the engine came to. */
 interface Outcome {
-  /** `switch`: a VDB switched to an earlier timeflow; `id` is that timeflow. */
-  kind: 'create' | 'delete' | 'switch';
+  /**
+   * `switch`: a VDB switched to an earlier timeflow; `id` is that timeflow. `lease`: `owner`'s lease
+   * taken by `holder`. A create with `requestToken` is a snapshot asked for with that token.
+   * `update`: the settings of dataset `id`, or the retention of snapshot `id`, changed from `before`
+   * to `after` (as {@link updatedFields} reads them off the record).
+   */
+  kind: 'create' | 'delete' | 'switch' | 'lease' | 'update';
   /** The created record's id, the timeflow switched to, or the id a delete was for. */
   id?: string;
   /** For snapshots and timeflows: the dataset they belong to, whose deletion takes them along. */
@@ -40,6 +48,18 @@ interface Outcome {
   /** The method called, for counting what the rounds exercised. */
   method: string;
   acknowledged: boolean;
+  holder?: string;
+  requestToken?: string;
+  before?: unknown;
+  after?: unknown;
+  /** What the engine answered an update with, read off as `after` is. */
+  answer?: unknown;
+}
+
+/** What an update outcome changed, as read off a dataset or snapshot record. */
+function updatedFields(record: object): unknown {
+  const { policy, eventSources, expiresAt, retainForever } = record as Record<string, unknown>;
+  return { policy, eventSources, expiresAt, retainForever };
 }
 
 describe(`engine process on the ${BACKEND} backend, killed and restarted`, () => {
@@ -110,6 +130,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
 
     // The mix really ran: every kind of mutation succeeded at least once across the rounds.
     expect([...acknowledged.keys()].sort()).toEqual([
+      'acquireLease',
       'createDSource',
       'createTimeflow',
       'createVdb',
@@ -119,7 +140,45 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       'deleteVdb',
       'snapshotDataset',
       'switchTimeflow',
+      'updateDatasetSettings',
+      'updateSnapshot',
     ]);
+  });
+
+  it('refuses to delete a RUNNING VDB, and one whose timeflow a host has bind-mounted, naming the mount point', async () => {
+    // Prepare: a VDB of the scratch dSource's latest snapshot, its timeflow bind-mounted as a host mounts it.
+    if (current === undefined) current = await startEngineProcess(root);
+    const client = createEngineClient({ url: current.url, token: TOKEN });
+    const [snapshot] = (await client.listSnapshots({ datasetId: scratchId })).slice(-1);
+    if (snapshot === undefined) throw new Error('the scratch dSource has no snapshot');
+    const vdb = await client.createVdb({
+      name: 'mounted',
+      snapshotId: snapshot.id,
+      environmentId,
+      parameters: { mountLocation: '/mnt/e2e/mounted' },
+    });
+    const mountPoint = join(temp, 'host-mount');
+    await mkdir(mountPoint);
+    await run('mount', ['--bind', join(root, 'pool', 'datasets', vdb.currentTimeflowId), mountPoint]);
+    try {
+      // Act and assess
+      await client.updateVdb(vdb.id, { status: 'RUNNING' });
+      await expect(client.deleteVdb(vdb.id)).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        message: expect.stringContaining('is RUNNING'),
+      });
+      await client.updateVdb(vdb.id, { status: 'STOPPED' });
+      await expect(client.deleteVdb(vdb.id)).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        message: expect.stringContaining(`is mounted at ${mountPoint}`),
+      });
+      expect(await client.getVdb(vdb.id)).toMatchObject({ status: 'STOPPED' });
+    } finally {
+      await run('umount', [mountPoint]);
+    }
+    await client.deleteVdb(vdb.id);
+    await expect(client.getVdb(vdb.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    expect(await client.health()).toMatchObject({ status: 'ok', inconsistencies: [] });
   });
 
   it('stops cleanly on SIGTERM, unmounting its pool', async () => {
@@ -214,6 +273,85 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       operations.push(
         create('snapshotDataset', () => client.snapshotDataset(dataset.id, { provenance, metadata: {} }), dataset.id),
       );
+    // A snapshot asked for with a request token, and a lease: both must survive once acknowledged.
+    const tokenTarget = datasets.at(-1);
+    if (tokenTarget !== undefined) {
+      const requestToken = `round ${round} snapshot`;
+      operations.push(
+        client.snapshotDataset(tokenTarget.id, { provenance, metadata: {}, requestToken }).then(
+          (snapshot): Outcome => ({
+            kind: 'create',
+            id: snapshot.id,
+            owner: tokenTarget.id,
+            method: 'snapshotDataset',
+            acknowledged: true,
+            requestToken,
+          }),
+          (): Outcome => ({ kind: 'create', method: 'snapshotDataset', acknowledged: false }),
+        ),
+      );
+    }
+    const leased = datasets.at(round % Math.max(1, datasets.length));
+    if (leased !== undefined) {
+      const holder = `round ${round}`;
+      operations.push(
+        client.acquireLease(leased.id, { holder, ttlSeconds: 3600 }).then(
+          (): Outcome => ({ kind: 'lease', owner: leased.id, holder, method: 'acquireLease', acknowledged: true }),
+          (): Outcome => ({ kind: 'lease', owner: leased.id, holder, method: 'acquireLease', acknowledged: false }),
+        ),
+      );
+    }
+    // Settings of the newest dSource and VDB, and the retention of the newest snapshot no delete below aims at:
+    // each update must survive once acknowledged, and be all or nothing when the engine died during it.
+    const update = (method: string, id: string, before: object, after: object, change: () => Promise<object>) => {
+      const fields = {
+        kind: 'update' as const,
+        id,
+        method,
+        before: updatedFields(before),
+        after: updatedFields(after),
+      };
+      return change().then(
+        (answer): Outcome => ({ ...fields, acknowledged: true, answer: updatedFields(answer) }),
+        (): Outcome => ({ ...fields, acknowledged: false }),
+      );
+    };
+    const policy = {
+      schedule: { cron: `${round} 3 * * *`, timeZone: 'UTC' },
+      retention: { hourly: 0, daily: round + 1, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    };
+    const newestDSource = doc.dsources.at(-1);
+    if (newestDSource !== undefined) {
+      const settings = { policy, eventSources: [{ kind: 's3' as const, bucket: 'crash-drops', prefix: `r${round}/` }] };
+      operations.push(
+        update('updateDatasetSettings', newestDSource.id, newestDSource, { ...newestDSource, ...settings }, () =>
+          // Typed through the port, whatever EventSource type it names.
+          client.updateDatasetSettings(
+            newestDSource.id,
+            settings as unknown as Parameters<EngineClient['updateDatasetSettings']>[1],
+          ),
+        ),
+      );
+    }
+    const newestVdb = doc.vdbs.at(-1);
+    if (newestVdb !== undefined)
+      operations.push(
+        update('updateDatasetSettings', newestVdb.id, newestVdb, { ...newestVdb, policy }, () =>
+          client.updateDatasetSettings(newestVdb.id, { policy }),
+        ),
+      );
+    const marked = doc.snapshots.filter((snapshot) => snapshot.datasetId !== scratchId).at(-1);
+    if (marked !== undefined) {
+      // Retained forever in even rounds; `false` leaves the field out of the record.
+      const { retainForever: _, ...unmarked } = marked;
+      const expiresAt = new Date(Date.UTC(2030, 0, round + 1)).toISOString();
+      const after = { ...unmarked, expiresAt, ...(round % 2 === 0 ? { retainForever: true } : {}) };
+      operations.push(
+        update('updateSnapshot', marked.id, marked, after, () =>
+          client.updateSnapshot(marked.id, { expiresAt, retainForever: round % 2 === 0 }),
+        ),
+      );
+    }
     const clonable = doc.snapshots.filter((snapshot) => snapshot.datasetId !== scratchId);
     for (const snapshot of clonable.slice(-3))
       operations.push(
@@ -400,8 +538,12 @@ async function assertConsistent(
     );
   }
 
-  // Every timeflow's and snapshot's storage exists, and no storage exists without a record (no half-made leftovers either).
-  const onDisk = async (directory: string) => (await readdir(join(root, 'pool', directory))).sort();
+  // Every timeflow's and snapshot's storage exists, and no storage exists without a record (no half-made
+  // leftovers either): what a crash left unrecorded is set aside as .orphan-<id>, never under its id.
+  const entries = async (directory: string) => (await readdir(join(root, 'pool', directory))).sort();
+  const onDisk = async (directory: string) => (await entries(directory)).filter((name) => !name.startsWith('.orphan-'));
+  const setAside = async (directory: string) =>
+    (await entries(directory)).filter((name) => name.startsWith('.orphan-'));
   expect(await onDisk('datasets')).toEqual([...timeflows].sort());
   expect(await onDisk('snapshots')).toEqual([...snapshots].sort());
   for (const id of timeflows) expect((await lstat(join(root, 'pool', 'datasets', id))).isDirectory()).toBe(true);
@@ -409,15 +551,51 @@ async function assertConsistent(
 
   // What the engine acknowledged before dying survived, unless a delete of its dataset took it along.
   const everything = new Set([...datasets, ...timeflows, ...snapshots]);
-  for (const outcome of outcomes.filter((candidate) => candidate.acknowledged)) {
+  for (const outcome of outcomes.filter(
+    (candidate) => candidate.acknowledged && candidate.kind !== 'lease' && candidate.kind !== 'update',
+  )) {
     if (outcome.kind === 'delete') expect(everything, `deleted ${outcome.id}`).not.toContain(outcome.id);
     else if (outcome.owner === undefined || datasets.has(outcome.owner))
       expect(everything, `${outcome.method} ${outcome.id}`).toContain(outcome.id);
   }
 
-  // The restarted engine agrees, and sees nothing amiss.
+  // An acknowledged update holds, as answered; one the engine died during took effect whole or not at all.
+  for (const outcome of outcomes.filter((candidate) => candidate.kind === 'update')) {
+    const record = [...doc.dsources, ...doc.vdbs, ...doc.snapshots].find((candidate) => candidate.id === outcome.id);
+    if (record === undefined) continue;
+    if (outcome.acknowledged) {
+      expect(updatedFields(record), `${outcome.method} ${outcome.id}`).toEqual(outcome.after);
+      expect(outcome.answer).toEqual(outcome.after);
+    } else expect([outcome.before, outcome.after]).toContainEqual(updatedFields(record));
+  }
+
+  // The restarted engine agrees, and sees nothing amiss; what it set aside is no record's, and all listed.
   const health = await client.health();
   expect(health, stderr()).toMatchObject({ status: 'ok', backend: { kind: BACKEND }, inconsistencies: [] });
+  for (const quarantined of health.quarantined) expect(everything).not.toContain(quarantined.id);
+  expect(health.quarantined.map((quarantined) => quarantined.path).sort()).toEqual(
+    [
+      ...(await setAside('datasets')).map((name) => join(root, 'pool', 'datasets', name)),
+      ...(await setAside('snapshots')).map((name) => join(root, 'pool', 'snapshots', name)),
+    ].sort(),
+  );
+
+  // An acknowledged lease still holds the dataset, and a snapshot asked for with a token is the one a
+  // repeat of the request answers. Every lease tried is released here, taken or not, for the next rounds.
+  for (const outcome of outcomes.filter((candidate) => candidate.owner !== undefined)) {
+    const { owner = '', holder, requestToken, acknowledged } = outcome;
+    if (!datasets.has(owner)) continue;
+    if (outcome.kind === 'lease' && holder !== undefined) {
+      if (acknowledged)
+        await expect(client.acquireLease(owner, { holder: 'checker', ttlSeconds: 60 })).rejects.toMatchObject({
+          name: ErrorNames.DatasetBusy,
+          message: expect.stringContaining(holder),
+        });
+      await client.releaseLease(owner, holder);
+    }
+    if (acknowledged && requestToken !== undefined && outcome.id !== undefined && snapshots.has(outcome.id))
+      expect((await client.snapshotDataset(owner, { provenance, metadata: {}, requestToken })).id).toBe(outcome.id);
+  }
   expect((await client.listDSources()).map((dsource) => dsource.id)).toEqual(doc.dsources.map((d) => d.id));
   expect((await client.listVdbs()).map((vdb) => vdb.id)).toEqual(doc.vdbs.map((vdb) => vdb.id));
   expect((await client.listTimeflows()).map((timeflow) => timeflow.id)).toEqual(doc.timeflows.map((t) => t.id));

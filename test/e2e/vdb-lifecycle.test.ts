@@ -136,8 +136,8 @@ describe('VDB lifecycle on the local engine', () => {
   });
 
   it('exports a snapshot as a physical copy, and a newer one by transferring only what changed', async () => {
-    const scratchPath = join(session.work, 'scratch');
-    const host = await engine().createEnvironment({ name: 'v2p host', hostId: 'local', scratchPath });
+    const host = session.local.environment;
+    const { scratchPath } = host;
     const targetPath = join(session.work, 'v2p', 'copy');
     const expected = await snapshotTree(vdbSnapshotId);
     const exportLatest = async () =>

@@ -46,9 +46,14 @@ describe('SnapflowStack', () => {
     }
   });
 
-  it('binds every function but raise-host-error and report-export to the engine through the token secret', () => {
+  it('binds every function but the pure ones to the engine through the token secret', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    const unbound = ['functions/raise-host-error.ts', 'functions/report-export.ts'];
+    const unbound = [
+      'functions/raise-host-error.ts',
+      'functions/report-export.ts',
+      'functions/note-undo-failure.ts',
+      'functions/report-retention.ts',
+    ];
 
     for (const fn of functions) {
       const variables = fn.Properties.Environment?.Variables ?? {};
@@ -65,7 +70,7 @@ describe('SnapflowStack', () => {
     });
   });
 
-  it('scopes ssm:SendCommand to the documents each workflow runs, on instances', () => {
+  it('scopes ssm:SendCommand to the documents each workflow runs, on instances tagged SnapflowHost=true', () => {
     const kindOf = new Map(
       Object.entries(template.findResources('AWS::SSM::Document')).map(([id, doc]) => [
         id,
@@ -80,21 +85,28 @@ describe('SnapflowStack', () => {
       const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
         policy.Properties.Roles.some((role: { Ref?: string }) => role.Ref === roleId),
       );
-      const resources = policies
+      const statements = policies
         .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
-        .filter((statement) => statement.Action === 'ssm:SendCommand')
-        .flatMap((statement) => statement.Resource)
-        .map((resource) => JSON.stringify(resource));
-      const documents = resources.flatMap((resource) => {
+        .filter((statement) => statement.Action === 'ssm:SendCommand');
+      const resourcesOf = (statement: { Resource: unknown }) =>
+        [statement.Resource].flat().map((resource) => JSON.stringify(resource));
+      const documents = statements.flatMap(resourcesOf).flatMap((resource) => {
         const id = /document\/","?\{"Ref":"([^"]+)"/.exec(resource)?.[1];
         return id === undefined ? [] : [kindOf.get(id)];
       });
-      const others = resources.filter((resource) => !resource.includes(':document/'));
+      // Every statement on hosts carries the tag condition, and none on documents does.
+      for (const statement of statements) {
+        const onDocuments = resourcesOf(statement).every((resource) => resource.includes(':document/'));
+        expect(statement.Condition, JSON.stringify(statement)).toEqual(
+          onDocuments ? undefined : { StringEquals: { 'ssm:resourceTag/SnapflowHost': 'true' } },
+        );
+      }
+      const others = statements.flatMap(resourcesOf).filter((resource) => !resource.includes(':document/'));
       return { documents: documents.sort(), others };
     };
 
     const expected: Record<WorkflowName, string[]> = {
-      link: [],
+      link: ['unmount'],
       sync: ['copy', 'mount', 'unmount'],
       provision: ['check-mount-point', 'mount', 'unmount'],
       refresh: ['mount', 'unmount'],
@@ -107,6 +119,7 @@ describe('SnapflowStack', () => {
       'disable-vdb': ['mount', 'unmount'],
       'delete-vdb': ['mount', 'unmount'],
       'delete-dsource': ['unmount'],
+      retention: [],
     };
     for (const workflow of WORKFLOWS) expect(sent(workflow).documents, workflow).toEqual(expected[workflow]);
     for (const workflow of WORKFLOWS.filter((name) => expected[name].length > 0)) {
@@ -169,6 +182,7 @@ describe('SnapflowStack', () => {
         'DisableVdb',
         'DeleteVdb',
         'DeleteDSource',
+        'Retention',
       ]
         .map((workflow) => `${workflow}StateMachineArn`)
         .sort(),

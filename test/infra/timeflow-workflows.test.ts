@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
 import { seedVdb } from '../support/engine-fixtures';
-import { FakeEngine, fixedClock } from '../support/fake-engine';
-import { FakeHosts, type HostOutcome, outputOf, runWorkflow } from '../support/run-workflow';
+import { FakeEngine } from '../support/fake-engine';
+import { closeWorkflows, FakeHosts, type HostOutcome, outputOf, runWorkflow } from '../support/run-workflow';
 
-const clock = fixedClock('2026-03-01T10:00:00.000Z');
+afterAll(closeWorkflows);
 const failedWith = (line: string): HostOutcome => ({
   Status: 'Failed',
   ResponseCode: 1,
@@ -22,7 +22,7 @@ async function setUp(hosts = new FakeHosts()) {
   });
   engine.calls.length = 0;
   const previousTimeflowId = seeded.vdb.currentTimeflowId;
-  const ports = { engine, clock };
+  const ports = { engine };
   return { engine, hosts, ports, ...seeded, newer, previousTimeflowId };
 }
 
@@ -101,7 +101,7 @@ describe('refresh workflow', () => {
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'ConflictError',
-      cause: `refresh refused: VDB ${vdb.id} is STOPPED`,
+      message: `refresh refused: VDB ${vdb.id} is STOPPED`,
     });
     expect(hosts.sent).toEqual([]);
   });
@@ -113,7 +113,9 @@ describe('refresh workflow', () => {
     const result = await runWorkflow('refresh', { vdbId: vdb.id }, ports, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'MountPointBusyError' });
-    expect(hosts.documents).toEqual(['unmount', 'mount', 'mount']);
+    // The new timeflow is unmounted, only it (its export as Source), before it is deleted.
+    expect(hosts.documents).toEqual(['unmount', 'mount', 'unmount', 'mount']);
+    expect(hosts.sent[2]?.parameters.Source).toEqual(hosts.sent[1]?.parameters.Source);
     expect(mountedSources(hosts)[1]).toBe(engine.timeflows.get(previousTimeflowId)?.path);
     expectRestored(seeded);
   });
@@ -125,7 +127,7 @@ describe('refresh workflow', () => {
 
     const result = await runWorkflow('refresh', { vdbId: vdb.id }, ports, hosts);
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', cause: 'metadata write failed' });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'metadata write failed' });
     expect(hosts.documents).toEqual(['unmount', 'mount', 'unmount', 'mount']);
     expect(mountedSources(hosts)[1]).toBe(engine.timeflows.get(previousTimeflowId)?.path);
     expect(engine.methods.filter((method) => /Timeflow$/.test(method))).toEqual([
@@ -134,6 +136,22 @@ describe('refresh workflow', () => {
       'deleteTimeflow',
     ]);
     expectRestored(seeded);
+  });
+
+  it('deletes no timeflow when the new one cannot be unmounted, reporting both errors', async () => {
+    const seeded = await setUp(new FakeHosts({ unmount: [{}, busy] }));
+    const { engine, hosts, ports, vdb } = seeded;
+    engine.failNext('updateVdb', new SnapflowError(ErrorNames.Storage, 'metadata write failed', { action: 'Retry.' }));
+
+    const result = await runWorkflow('refresh', { vdbId: vdb.id }, ports, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'metadata write failed' });
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      '(undo failed too, clean up by hand: MountPointBusyError: virtualSource.mountLocation /mnt/vdbs/dev is still in use',
+    );
+    expect(hosts.documents).toEqual(['unmount', 'mount', 'unmount']);
+    expect(engine.methods).not.toContain('switchTimeflow');
+    expect(engine.methods).not.toContain('deleteTimeflow');
   });
 
   it('reconfigures the still mounted VDB when the unmount fails, creating no timeflow', async () => {
@@ -145,7 +163,7 @@ describe('refresh workflow', () => {
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'MountPointBusyError',
-      cause: expect.stringContaining('virtualSource.mountLocation /mnt/vdbs/dev is still in use'),
+      message: expect.stringContaining('virtualSource.mountLocation /mnt/vdbs/dev is still in use'),
     });
     expect(hosts.documents).toEqual(['unmount', 'mount']);
     expect(engine.methods).not.toContain('createTimeflow');
@@ -154,6 +172,7 @@ describe('refresh workflow', () => {
 
   it('keeps the original error and says what is left when the restore fails too', async () => {
     const { hosts, ports, vdb } = await setUp(new FakeHosts({ mount: [busy, busy] }));
+    // The new timeflow failed to mount; it is unmounted and deleted, but the previous one cannot be mounted.
 
     const result = await runWorkflow('refresh', { vdbId: vdb.id }, ports, hosts);
 
@@ -202,7 +221,7 @@ describe('rollback workflow', () => {
 
     const result = await runWorkflow('rollback', { vdbId: vdb.id, snapshotId: vdbSnapshot.id }, ports, hosts);
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', cause: 'clone failed' });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'clone failed' });
     expect(hosts.documents).toEqual(['unmount', 'mount']);
     expect(engine.methods).not.toContain('switchTimeflow');
     expectRestored(seeded);

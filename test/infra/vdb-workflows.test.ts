@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
 import { operations } from '../../lib/plugins/directory-tree/operations';
 import { seedVdb } from '../support/engine-fixtures';
-import { FakeEngine, fixedClock } from '../support/fake-engine';
-import { FakeHosts, type HostOutcome, outputOf, runWorkflow } from '../support/run-workflow';
+import { FakeEngine } from '../support/fake-engine';
+import { closeWorkflows, FakeHosts, type HostOutcome, outputOf, runWorkflow } from '../support/run-workflow';
 
-const clock = fixedClock('2026-03-01T10:00:00.000Z');
+afterAll(closeWorkflows);
 const failedWith = (line: string): HostOutcome => ({
   Status: 'Failed',
   ResponseCode: 1,
@@ -17,7 +17,7 @@ const storageError = () => new SnapflowError(ErrorNames.Storage, 'metadata write
 async function setUp(hosts = new FakeHosts()) {
   const engine = new FakeEngine();
   const seeded = await seedVdb(engine);
-  return { engine, hosts, ports: { engine, clock }, ...seeded };
+  return { engine, hosts, ports: { engine }, ...seeded };
 }
 
 afterEach(() => {
@@ -39,6 +39,8 @@ describe('snapshot-vdb workflow', () => {
       provenance: { trigger: { kind: 'api' }, pluginVersion: '0.1.0' },
     });
     expect(hosts.sent).toEqual([]);
+    const [, request] = engine.calls.find((call) => call.method === 'snapshotDataset')?.args ?? [];
+    expect(request).toMatchObject({ requestToken: expect.stringMatching(/:execution:SnapshotVdb.*#SnapshotVdb$/) });
   });
 
   it('refuses a disabled VDB with ConflictError', async () => {
@@ -76,7 +78,7 @@ describe('export workflow', () => {
         bytesTransferred: 3456,
       },
     });
-    const scratch = '/var/tmp/snapflow/v2p-test';
+    const scratch = expect.stringMatching(/^\/var\/tmp\/snapflow\/v2p-[\w-]+$/);
     expect(hosts.sent).toEqual([
       {
         document: 'mount',
@@ -97,8 +99,27 @@ describe('export workflow', () => {
 
     const result = await runWorkflow('export', input, ports, hosts);
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'CopyFailedError' });
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'CopyFailedError',
+      message: 'rsync to /srv/exports/dev failed with exit code 11 (host i-0target)',
+    });
     expect(hosts.documents).toEqual(['mount', 'export', 'unmount']);
+  });
+
+  it('reports both errors when the snapshot cannot be unmounted after a failed copy', async () => {
+    const hosts = new FakeHosts({
+      export: failedWith('snapflow-error: CopyFailedError: rsync to /srv/exports/dev failed with exit code 11'),
+      unmount: [failedWith('snapflow-error: MountPointBusyError: MountPath /var/tmp/snapflow/v2p-x is still in use')],
+    });
+    const { ports, input } = await setUpExport(hosts);
+
+    const result = await runWorkflow('export', input, ports, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'CopyFailedError' });
+    expect(result.status === 'FAILED' && result.cause).toMatch(
+      /\(undo failed too, clean up by hand: MountPointBusyError: MountPath \/var\/tmp\/snapflow\/v2p-x is still in use \(host i-0target\)\)$/,
+    );
   });
 
   it.each([
@@ -114,7 +135,7 @@ describe('export workflow', () => {
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'ValidationError',
-      cause: expect.stringMatching(new RegExp(`^targetPath .*${problem}`)),
+      message: expect.stringMatching(new RegExp(`^targetPath .*${problem}`)),
     });
     expect(hosts.sent).toEqual([]);
   });
@@ -177,7 +198,7 @@ describe('stop-vdb and start-vdb workflows', () => {
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'ConflictError',
-      cause: `${workflow} refused: VDB ${vdb.id} is disabled`,
+      message: `${workflow} refused: VDB ${vdb.id} is disabled`,
     });
     expect(hosts.sent).toEqual([]);
   });
@@ -224,7 +245,7 @@ describe('disable-vdb and enable-vdb workflows', () => {
 });
 
 describe('delete-vdb workflow', () => {
-  it('unconfigures, cleans up, unmounts and deletes the VDB with its timeflows and snapshots', async () => {
+  it('unconfigures, cleans up, unmounts, records STOPPED and deletes the VDB with its timeflows and snapshots', async () => {
     const { engine, hosts, ports, vdb } = await setUp();
     const cleanup = vi.spyOn(operations.virtual, 'cleanup');
 
@@ -233,6 +254,12 @@ describe('delete-vdb workflow', () => {
     expect(result).toEqual({ status: 'SUCCEEDED', output: { vdbId: vdb.id } });
     expect(hosts.documents).toEqual(['unmount']);
     expect(cleanup).toHaveBeenCalledOnce();
+    // The engine refuses to delete a RUNNING VDB: it is told STOPPED once the unmount succeeded.
+    const changes = engine.calls.filter((call) => call.method === 'updateVdb' || call.method === 'deleteVdb');
+    expect(changes.map((call) => [call.method, call.args[1]])).toEqual([
+      ['updateVdb', { status: 'STOPPED' }],
+      ['deleteVdb', undefined],
+    ]);
     expect(engine.vdbs.has(vdb.id)).toBe(false);
     expect([...engine.snapshots.values()].filter((snapshot) => snapshot.datasetId === vdb.id)).toEqual([]);
   });
@@ -257,6 +284,33 @@ describe('delete-vdb workflow', () => {
     });
     expect(hosts.sent).toEqual([]);
     expect(engine.vdbs.get(vdb.id)).toMatchObject({ status: 'RUNNING' });
+  });
+
+  it('deletes nothing when the unmount fails, and leaves the VDB mounted and RUNNING', async () => {
+    const { engine, hosts, ports, vdb } = await setUp(new FakeHosts({ unmount: [busy] }));
+
+    const result = await runWorkflow('delete-vdb', { vdbId: vdb.id }, ports, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'MountPointBusyError',
+      message: 'virtualSource.mountLocation /mnt/vdbs/dev is still in use: target is busy (host i-0target)',
+    });
+    expect(hosts.documents).toEqual(['unmount', 'mount']);
+    expect(engine.methods).not.toContain('deleteVdb');
+    expect(engine.vdbs.get(vdb.id)).toMatchObject({ status: 'RUNNING', sourceConfig: vdb.sourceConfig });
+  });
+
+  it('does not record a STOPPED VDB again before deleting it', async () => {
+    const { engine, hosts, ports, vdb } = await setUp();
+    await engine.updateVdb(vdb.id, { status: 'STOPPED' });
+    engine.calls.length = 0;
+
+    const result = await runWorkflow('delete-vdb', { vdbId: vdb.id }, ports, hosts);
+
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(engine.methods).not.toContain('updateVdb');
+    expect(engine.vdbs.has(vdb.id)).toBe(false);
   });
 
   it('mounts and reconfigures the VDB again when the engine cannot delete it', async () => {
@@ -302,11 +356,32 @@ describe('delete-dsource workflow', () => {
       {
         document: 'unmount',
         hostId: 'i-0staging',
-        parameters: { MountPath: ['/mnt/staging/data'] },
+        parameters: {
+          MountPath: ['/mnt/staging/data'],
+          Source: [`/var/lib/snapflow/timeflows/${dsource.currentTimeflowId}`],
+        },
       },
     ]);
     expect(stopStaging).toHaveBeenCalledOnce();
     expect(engine.dsources.has(dsource.id)).toBe(false);
+  });
+
+  it('deletes nothing when the staging mount cannot be unmounted', async () => {
+    const { engine, ports, vdb, dsource } = await setUp();
+    await engine.deleteVdb(vdb.id);
+    const hosts = new FakeHosts({
+      unmount: [failedWith('snapflow-error: MountPointBusyError: MountPath /mnt/staging/data is still in use: busy')],
+    });
+
+    const result = await runWorkflow('delete-dsource', { dsourceId: dsource.id }, ports, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'MountPointBusyError',
+      message: 'linkedSource.mountLocation /mnt/staging/data is still in use: busy (host i-0staging)',
+    });
+    expect(engine.methods).not.toContain('deleteDSource');
+    expect(engine.dsources.has(dsource.id)).toBe(true);
   });
 
   it('refuses, naming the VDB, while a VDB uses its snapshots, before touching the host', async () => {

@@ -1,16 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
 import { type WorkflowName, workflowInputSchemas } from '../../lib/core/workflow-inputs';
-import { DEFAULT_TIMEOUT_SECONDS } from '../../lib/infra/ssm-documents';
 import { linkRequest, seedSnapshot, seedSource } from '../support/engine-fixtures';
-import { FakeEngine, fixedClock } from '../support/fake-engine';
-import { FakeHosts, outputOf, runWorkflow } from '../support/run-workflow';
+import { FakeEngine } from '../support/fake-engine';
+import { closeWorkflows, FakeHosts, type HostOutcome, outputOf, runWorkflow } from '../support/run-workflow';
 import { workflowDefinition } from '../support/snapflow-template';
 
-const clock = fixedClock('2026-03-01T10:00:00.000Z');
+afterAll(closeWorkflows);
+
 const RSYNC_STATS = 'Number of regular files transferred: 1,234\nTotal transferred file size: 56,789 bytes\n';
 const copied = { StandardOutputContent: RSYNC_STATS };
-const failedWith = (line: string) => ({ Status: 'Failed', ResponseCode: 1, StandardErrorContent: `${line}\n` });
+const failedWith = (line: string): HostOutcome => ({
+  Status: 'Failed',
+  ResponseCode: 1,
+  StandardErrorContent: `${line}\n`,
+});
+const stagingBusy = failedWith(
+  'snapflow-error: MountPointBusyError: MountPath /mnt/staging/data is still in use: busy',
+);
+const storageError = (message: string) => new SnapflowError(ErrorNames.Storage, message, { action: 'Retry.' });
+/** The engine calls of one method, with their arguments. */
+const callsOf = (engine: FakeEngine, method: string) =>
+  engine.calls.filter((call) => call.method === method).map((call) => call.args);
 
 describe('sync workflow', () => {
   async function setUp(hosts = new FakeHosts({ copy: copied })) {
@@ -28,7 +39,7 @@ describe('sync workflow', () => {
   it('mounts, copies, snapshots with provenance and unmounts', async () => {
     const { engine, hosts, dsource, input } = await setUp();
 
-    const result = await runWorkflow('sync', input, { engine, clock }, hosts);
+    const result = await runWorkflow('sync', input, { engine }, hosts);
 
     expect(result).toEqual({ status: 'SUCCEEDED', output: { dsourceId: dsource.id, snapshotId: expect.any(String) } });
     expect(hosts.documents).toEqual(['mount', 'copy', 'unmount']);
@@ -38,8 +49,71 @@ describe('sync workflow', () => {
       trigger: { kind: 'schedule', id: 'daily' },
       filesTransferred: 1234,
       bytesTransferred: 56789,
-      durationMs: 0,
+      durationMs: expect.any(Number),
     });
+  });
+
+  it('gives the engine a request token of the execution and state, so that a retried step snapshots once', async () => {
+    const { engine, hosts, dsource, input } = await setUp();
+
+    await runWorkflow('sync', input, { engine }, hosts);
+
+    expect(callsOf(engine, 'snapshotDataset')).toEqual([
+      [
+        dsource.id,
+        expect.objectContaining({ requestToken: expect.stringMatching(/:execution:Sync.*:[\w-]+#RecordSnapshot$/) }),
+      ],
+    ]);
+  });
+
+  it('deletes the snapshot it recorded when the last unmount fails, failing with the unmount error', async () => {
+    const hosts = new FakeHosts({ copy: copied, unmount: [stagingBusy] });
+    const { engine, input, snapshotsBefore } = await setUp(hosts);
+
+    const result = await runWorkflow('sync', input, { engine }, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'MountPointBusyError',
+      message: 'linkedSource.mountLocation /mnt/staging/data is still in use: busy (host i-0staging)',
+    });
+    expect(hosts.documents).toEqual(['mount', 'copy', 'unmount']);
+    expect(engine.methods.filter((method) => /^(snapshotDataset|deleteSnapshot)$/.test(method))).toEqual([
+      'snapshotDataset',
+      'deleteSnapshot',
+    ]);
+    expect(engine.snapshots.size).toBe(snapshotsBefore);
+  });
+
+  it('says what is left when the snapshot cannot be deleted either', async () => {
+    const hosts = new FakeHosts({ copy: copied, unmount: [stagingBusy] });
+    const { engine, input } = await setUp(hosts);
+    engine.failNext('deleteSnapshot', storageError('disk gone'));
+
+    const result = await runWorkflow('sync', input, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'MountPointBusyError' });
+    expect(result.status === 'FAILED' && result.cause).toContain('(undo failed too, clean up by hand: StorageError');
+  });
+
+  it('reports both errors when the unmount after a failed copy fails too', async () => {
+    const hosts = new FakeHosts({
+      copy: failedWith('snapflow-error: CopyFailedError: rsync failed'),
+      unmount: [stagingBusy],
+    });
+    const { engine, input, snapshotsBefore } = await setUp(hosts);
+
+    const result = await runWorkflow('sync', input, { engine }, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'CopyFailedError',
+      message: 'rsync failed (host i-0staging)',
+    });
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      '(undo failed too, clean up by hand: MountPointBusyError',
+    );
+    expect(engine.snapshots.size).toBe(snapshotsBefore);
   });
 
   it('fails with the copy error, unmounts, and records no snapshot', async () => {
@@ -48,7 +122,7 @@ describe('sync workflow', () => {
     });
     const { engine, input, snapshotsBefore } = await setUp(hosts);
 
-    const result = await runWorkflow('sync', input, { engine, clock }, hosts);
+    const result = await runWorkflow('sync', input, { engine }, hosts);
 
     expect(result).toMatchObject({
       status: 'FAILED',
@@ -65,12 +139,12 @@ describe('sync workflow', () => {
     });
     const { engine, input } = await setUp(hosts);
 
-    const result = await runWorkflow('sync', input, { engine, clock }, hosts);
+    const result = await runWorkflow('sync', input, { engine }, hosts);
 
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'MountPointBusyError',
-      cause: 'linkedSource.mountLocation /mnt/staging/data is busy (host i-0staging)',
+      message: 'linkedSource.mountLocation /mnt/staging/data is busy (host i-0staging)',
     });
     expect(hosts.documents).toEqual(['mount']);
   });
@@ -79,17 +153,31 @@ describe('sync workflow', () => {
     const hosts = new FakeHosts({ copy: 'never-ends' });
     const { engine, input } = await setUp(hosts);
 
-    const result = await runWorkflow('sync', input, { engine, clock }, hosts);
+    const result = await runWorkflow('sync', input, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'HostCommandTimedOutError' });
     expect(hosts.cancelled).toEqual(['copy']);
     expect(hosts.documents).toEqual(['mount', 'copy', 'unmount']);
   });
 
+  it('refuses a dSource whose local copy would read another host, before touching a host', async () => {
+    const { engine, hosts, dsource, input } = await setUp();
+    engine.dsources.set(dsource.id, { ...dsource, parameters: { ...dsource.parameters, sourceAddress: 'localhost' } });
+
+    const result = await runWorkflow('sync', input, { engine }, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'ValidationError',
+      message: expect.stringMatching(/^linkedSource\.sourceAddress localhost copies on the staging host i-0staging/),
+    });
+    expect(hosts.sent).toEqual([]);
+  });
+
   it('fails with ValidationError before touching a host', async () => {
     const { engine, hosts, input } = await setUp();
 
-    const result = await runWorkflow('sync', { ...input, snapshotParameters: {} }, { engine, clock }, hosts);
+    const result = await runWorkflow('sync', { ...input, snapshotParameters: {} }, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
     expect(hosts.sent).toEqual([]);
@@ -102,7 +190,7 @@ describe('link workflow', () => {
     const hosts = new FakeHosts({ copy: copied });
     const request = linkRequest(await seedSource(engine));
 
-    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+    const result = await runWorkflow('link', request, { engine }, hosts);
 
     expect(result).toEqual({
       status: 'SUCCEEDED',
@@ -110,33 +198,88 @@ describe('link workflow', () => {
     });
     expect(hosts.sent.find((command) => command.document === 'copy')?.parameters.Resync).toEqual(['true']);
     const [snapshot] = engine.snapshots.values();
-    expect(snapshot?.provenance.trigger).toEqual({ kind: 'workflow', id: expect.stringContaining(':execution:link:') });
+    expect(snapshot?.provenance.trigger).toEqual({ kind: 'workflow', id: expect.stringMatching(/:execution:Link/) });
   });
 
-  it('deletes the dSource when the sync fails, failing with the sync error name', async () => {
+  it('unmounts the dSource (only it) and deletes it when the sync fails, failing with the sync error', async () => {
     const engine = new FakeEngine();
     const hosts = new FakeHosts({
       copy: failedWith('snapflow-error: CopyFailedError: rsync from /srv failed with exit code 12'),
     });
     const request = linkRequest(await seedSource(engine));
 
-    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+    const result = await runWorkflow('link', request, { engine }, hosts);
 
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'CopyFailedError',
-      cause: expect.stringContaining('exit code 12'),
+      message: 'rsync from /srv failed with exit code 12 (host i-0staging)',
     });
+    expect(hosts.documents).toEqual(['mount', 'copy', 'unmount', 'unmount']);
+    const [, , , linkUnmount] = hosts.sent;
+    const mounted = hosts.sent[0]?.parameters.Source;
+    expect(linkUnmount?.parameters).toEqual({ MountPath: ['/mnt/staging/data'], Source: mounted });
     expect(engine.dsources.size).toBe(0);
+  });
+
+  it("unmounts with the dSource's export as Source after a failed mount, so another filesystem there stays", async () => {
+    const engine = new FakeEngine();
+    const hosts = new FakeHosts({
+      mount: failedWith(
+        'snapflow-error: MountPointBusyError: MountPath /mnt/staging/data already has another filesystem',
+      ),
+    });
+    const request = linkRequest(await seedSource(engine));
+
+    const result = await runWorkflow('link', request, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'MountPointBusyError' });
+    expect(hosts.documents).toEqual(['mount', 'unmount']);
+    expect(hosts.sent[1]?.parameters.Source).toEqual(hosts.sent[0]?.parameters.Source);
+    expect(engine.dsources.size).toBe(0);
+  });
+
+  it.each<[string, HostOutcome[], string]>([
+    ['the sync and the link both fail to unmount after a failed copy', [stagingBusy, stagingBusy], 'CopyFailedError'],
+    ["the sync's last unmount and the link's both fail", [stagingBusy, stagingBusy], 'MountPointBusyError'],
+  ])('keeps the dSource when %s, reporting both errors', async (_, unmounts, error) => {
+    const engine = new FakeEngine();
+    const copy = error === 'CopyFailedError' ? failedWith('snapflow-error: CopyFailedError: rsync failed') : copied;
+    const hosts = new FakeHosts({ copy, unmount: [...unmounts] });
+    const request = linkRequest(await seedSource(engine));
+
+    const result = await runWorkflow('link', request, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error });
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      '(undo failed too, clean up by hand: MountPointBusyError',
+    );
+    expect(hosts.documents).toEqual(['mount', 'copy', 'unmount', 'unmount']);
+    expect(engine.methods).not.toContain('deleteDSource');
+    expect(engine.dsources.size).toBe(1);
+    expect(engine.snapshots.size).toBe(0);
+  });
+
+  it("deletes the dSource once the link's own unmount succeeds where the sync's failed", async () => {
+    const engine = new FakeEngine();
+    const hosts = new FakeHosts({ copy: copied, unmount: [stagingBusy] });
+    const request = linkRequest(await seedSource(engine));
+
+    const result = await runWorkflow('link', request, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'MountPointBusyError' });
+    expect(result.status === 'FAILED' && result.cause).not.toContain('undo failed too');
+    expect(engine.dsources.size).toBe(0);
+    expect(engine.snapshots.size).toBe(0);
   });
 
   it('says so when the undo fails too', async () => {
     const engine = new FakeEngine();
     const hosts = new FakeHosts({ copy: failedWith('snapflow-error: CopyFailedError: rsync failed') });
     const request = linkRequest(await seedSource(engine));
-    engine.failNext('deleteDSource', new SnapflowError(ErrorNames.Storage, 'disk gone', { action: 'Check the pool.' }));
+    engine.failNext('deleteDSource', storageError('disk gone'));
 
-    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+    const result = await runWorkflow('link', request, { engine }, hosts);
 
     expect(result).toMatchObject({
       status: 'FAILED',
@@ -149,7 +292,7 @@ describe('link workflow', () => {
     const hosts = new FakeHosts({ copy: copied });
     const request = { ...linkRequest(await seedSource(engine)), dsourceId: 'ds-00000000000000aa' };
 
-    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+    const result = await runWorkflow('link', request, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'SUCCEEDED', output: { dsourceId: 'ds-00000000000000aa' } });
     expect(engine.dsources.get('ds-00000000000000aa')).toMatchObject({ name: 'data' });
@@ -160,15 +303,29 @@ describe('link workflow', () => {
     const hosts = new FakeHosts({ copy: copied });
     const { dsource, ...seeded } = await seedSnapshot(engine);
 
-    const result = await runWorkflow(
-      'link',
-      { ...linkRequest(seeded), dsourceId: dsource.id },
-      { engine, clock },
-      hosts,
-    );
+    const result = await runWorkflow('link', { ...linkRequest(seeded), dsourceId: dsource.id }, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ConflictError' });
     expect(engine.dsources.get(dsource.id)).toEqual(dsource);
+    expect(hosts.sent).toEqual([]);
+  });
+
+  it('refuses a copy from localhost when the source config is on another host, creating nothing', async () => {
+    const engine = new FakeEngine();
+    const hosts = new FakeHosts();
+    const request = linkRequest(await seedSource(engine), { sourceAddress: 'localhost' });
+
+    const result = await runWorkflow('link', request, { engine }, hosts);
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: 'ValidationError',
+      message: expect.stringMatching(
+        /^linkedSource\.sourceAddress localhost copies on the staging host i-0staging .* but source config sc-\w+ is on host i-0source/,
+      ),
+    });
+    expect(result.status === 'FAILED' && result.cause).toContain('Give the address of host i-0source');
+    expect(engine.dsources.size).toBe(0);
     expect(hosts.sent).toEqual([]);
   });
 
@@ -177,7 +334,7 @@ describe('link workflow', () => {
     const hosts = new FakeHosts();
     const request = linkRequest(await seedSource(engine), { mountLocation: '/usr/local/data' });
 
-    const result = await runWorkflow('link', request, { engine, clock }, hosts);
+    const result = await runWorkflow('link', request, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
     expect(engine.dsources.size).toBe(0);
@@ -203,7 +360,7 @@ describe('provision workflow', () => {
   it('checks the mount point, clones, mounts, configures and snapshots the VDB', async () => {
     const { engine, hosts, input } = await setUp(new FakeHosts());
 
-    const result = await runWorkflow('provision', input, { engine, clock }, hosts);
+    const result = await runWorkflow('provision', input, { engine }, hosts);
 
     expect(result).toEqual({
       status: 'SUCCEEDED',
@@ -225,8 +382,14 @@ describe('provision workflow', () => {
     expect(engine.snapshots.get(output.snapshotId)).toMatchObject({
       datasetId: output.vdbId,
       timeflowId: output.timeflowId,
-      provenance: { trigger: { kind: 'workflow', id: expect.stringContaining(':execution:provision:') } },
+      provenance: { trigger: { kind: 'workflow', id: expect.stringMatching(/:execution:Provision/) } },
     });
+    expect(callsOf(engine, 'snapshotDataset')).toEqual([
+      [
+        output.vdbId,
+        expect.objectContaining({ requestToken: expect.stringMatching(/:execution:Provision.*#SnapshotVdb$/) }),
+      ],
+    ]);
   });
 
   it('provisions the latest snapshot of sourceDataId, with the vdbId the caller chose', async () => {
@@ -241,7 +404,7 @@ describe('provision workflow', () => {
     const result = await runWorkflow(
       'provision',
       { ...rest, sourceDataId: dsourceId, vdbId: 'vdb-00000000000000aa' },
-      { engine, clock },
+      { engine },
       hosts,
     );
 
@@ -261,7 +424,7 @@ describe('provision workflow', () => {
   ])('creates nothing when given %s', async (_, change) => {
     const { engine, hosts, input } = await setUp(new FakeHosts());
 
-    const result = await runWorkflow('provision', change(input), { engine, clock }, hosts);
+    const result = await runWorkflow('provision', change(input), { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
     expect(hosts.sent).toEqual([]);
@@ -277,7 +440,7 @@ describe('provision workflow', () => {
       parameters: { mountLocation: '/mnt/vdbs/other' },
     });
 
-    const result = await runWorkflow('provision', { ...input, vdbId: taken.id }, { engine, clock }, hosts);
+    const result = await runWorkflow('provision', { ...input, vdbId: taken.id }, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ConflictError' });
     expect(engine.vdbs.get(taken.id)).toEqual(taken);
@@ -290,37 +453,75 @@ describe('provision workflow', () => {
     });
     const { engine, input } = await setUp(hosts);
 
-    const result = await runWorkflow('provision', input, { engine, clock }, hosts);
+    const result = await runWorkflow('provision', input, { engine }, hosts);
 
     expect(result).toMatchObject({
       status: 'FAILED',
       error: 'MountPointNotEmptyError',
-      cause: 'virtualSource.mountLocation /mnt/vdbs/dev is not empty (host i-0target)',
+      message: 'virtualSource.mountLocation /mnt/vdbs/dev is not empty (host i-0target)',
     });
     expect(engine.methods).not.toContain('createVdb');
   });
 
-  it('unmounts and deletes the clone when configuring fails', async () => {
+  it('unmounts the clone, records it STOPPED and deletes it when configuring fails', async () => {
     const { engine, hosts, input } = await setUp(new FakeHosts());
-    engine.failNext('updateVdb', new SnapflowError(ErrorNames.Storage, 'metadata write failed', { action: 'Retry.' }));
+    engine.failNext('updateVdb', storageError('metadata write failed'));
 
-    const result = await runWorkflow('provision', input, { engine, clock }, hosts);
+    const result = await runWorkflow('provision', input, { engine }, hosts);
 
-    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', cause: 'metadata write failed' });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'metadata write failed' });
     expect(hosts.documents).toEqual(['check-mount-point', 'mount', 'unmount']);
+    expect(hosts.sent[2]?.parameters).toEqual({
+      MountPath: ['/mnt/vdbs/dev'],
+      Source: hosts.sent[1]?.parameters.Source,
+    });
     expect(engine.vdbs.size).toBe(0);
   });
 
-  it('deletes the clone without unmounting when the mount fails', async () => {
+  it('records the VDB STOPPED after the unmount and before the engine delete, which refuses a RUNNING one', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    engine.failNext('snapshotDataset', storageError('snapshot failed'));
+
+    const result = await runWorkflow('provision', input, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'snapshot failed' });
+    expect(hosts.documents).toEqual(['check-mount-point', 'mount', 'unmount']);
+    const updates = callsOf(engine, 'updateVdb').map(([, update]) => update);
+    expect(updates).toEqual([expect.objectContaining({ status: 'RUNNING' }), { status: 'STOPPED' }]);
+    const order = engine.methods.filter((method) => method === 'updateVdb' || method === 'deleteVdb');
+    expect(order).toEqual(['updateVdb', 'updateVdb', 'deleteVdb']);
+    expect(engine.vdbs.size).toBe(0);
+  });
+
+  it('keeps the clone when its unmount fails, reporting both errors', async () => {
+    const busy = failedWith('snapflow-error: MountPointBusyError: MountPath /mnt/vdbs/dev is still in use: busy');
+    const { engine, hosts, input } = await setUp(new FakeHosts({ unmount: [busy] }));
+    engine.failNext('snapshotDataset', storageError('snapshot failed'));
+
+    const result = await runWorkflow('provision', input, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'snapshot failed' });
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      '(undo failed too, clean up by hand: MountPointBusyError',
+    );
+    expect(result.status === 'FAILED' && result.cause).toContain(
+      'virtualSource.mountLocation /mnt/vdbs/dev is still in use',
+    );
+    expect(engine.methods).not.toContain('deleteVdb');
+    expect(engine.vdbs.size).toBe(1);
+  });
+
+  it('unmounts only its own clone (its export as Source) and deletes it when the mount fails', async () => {
     const hosts = new FakeHosts({
       mount: failedWith('snapflow-error: MountPointBusyError: MountPath /mnt/vdbs/dev is busy'),
     });
     const { engine, input } = await setUp(hosts);
 
-    const result = await runWorkflow('provision', input, { engine, clock }, hosts);
+    const result = await runWorkflow('provision', input, { engine }, hosts);
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'MountPointBusyError' });
-    expect(hosts.documents).toEqual(['check-mount-point', 'mount']);
+    expect(hosts.documents).toEqual(['check-mount-point', 'mount', 'unmount']);
+    expect(hosts.sent[2]?.parameters.Source).toEqual(hosts.sent[1]?.parameters.Source);
     expect(engine.vdbs.size).toBe(0);
   });
 });
@@ -353,18 +554,6 @@ describe('Run Command fragment', () => {
   });
 });
 
-describe('nested sync in the link workflow', () => {
-  it('waits for the child no longer than the child can run, and at least as long as its copy may take', () => {
-    const sync = workflowDefinition('link').States.Sync;
-    const copyTimeout = DEFAULT_TIMEOUT_SECONDS.copy;
-
-    const timeout = sync?.Type === 'Task' ? sync.TimeoutSeconds : undefined;
-
-    expect(timeout).toBeGreaterThan(copyTimeout);
-    expect(timeout).toBeLessThan(2 * copyTimeout);
-  });
-});
-
 describe('every workflow', () => {
   it.each(Object.keys(workflowInputSchemas) as WorkflowName[])(
     '%s validates its input in its first step, before it asks the engine or a host anything',
@@ -372,7 +561,7 @@ describe('every workflow', () => {
       const engine = new FakeEngine();
       const hosts = new FakeHosts();
 
-      const result = await runWorkflow(workflow, { unknownField: true }, { engine, clock }, hosts);
+      const result = await runWorkflow(workflow, { unknownField: true }, { engine }, hosts);
 
       expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
       expect(engine.calls).toEqual([]);

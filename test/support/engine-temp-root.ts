@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseMountInfo } from '../../lib/engine/backends/mount-table';
+import { parseMountInfo } from '../../lib/adapters/mount-table';
 
 const run = promisify(execFile);
 

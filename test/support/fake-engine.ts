@@ -4,6 +4,7 @@ import type {
   DSource,
   Environment,
   ExportSpec,
+  Lease,
   Snapshot,
   SourceConfig,
   Space,
@@ -12,6 +13,14 @@ import type {
 } from '../../lib/core/model';
 import type { EngineApi } from '../../lib/core/ports';
 import type { StepPorts } from '../../lib/core/steps/step-ports';
+import {
+  defaultDSourcePolicy,
+  defaultVdbPolicy,
+  parseEventSources,
+  parsePolicy,
+  parseRetentionChange,
+  resolvePolicy,
+} from '../../lib/engine/dataset-settings';
 
 type Method = keyof EngineApi;
 
@@ -38,6 +47,8 @@ export class FakeEngine implements EngineApi {
   readonly snapshots = new Map<string, Snapshot>();
   readonly vdbs = new Map<string, Vdb>();
   readonly timeflows = new Map<string, Timeflow>();
+  /** Leases by dataset id. */
+  readonly leases = new Map<string, Lease>();
   private readonly failures = new Map<Method, Error>();
   private nextId = 1;
 
@@ -98,14 +109,59 @@ export class FakeEngine implements EngineApi {
     return [...this.sourceConfigs.values()];
   }
 
+  async deleteSourceConfig(id: string): Promise<void> {
+    this.record('deleteSourceConfig', id);
+    this.get(this.sourceConfigs, 'source config', id);
+    const users = [...this.dsources.values()].filter((dsource) => dsource.sourceConfigId === id);
+    if (users.length > 0) {
+      throw new SnapflowError(
+        ErrorNames.DependentsExist,
+        `source config ${id} is used by ${users.map((user) => user.id).join(', ')}`,
+        { action: 'Delete them first.' },
+      );
+    }
+    this.sourceConfigs.delete(id);
+  }
+
   async createDSource(input: Parameters<EngineApi['createDSource']>[0]): Promise<DSource> {
     this.record('createDSource', input);
-    const { id: chosen, ...rest } = input;
+    const { id: chosen, policy: policyInput, eventSources: eventSourcesInput, ...given } = input;
+    // Stored as the engine stores them: the policy resolved with defaults, no event sources by default.
+    const rest = {
+      ...given,
+      policy: resolvePolicy(policyInput, defaultDSourcePolicy),
+      eventSources: eventSourcesInput === undefined ? [] : parseEventSources(eventSourcesInput),
+    };
     const existing = this.idempotent(this.dsources, chosen, rest);
     if (existing !== undefined) return existing;
     const id = chosen ?? this.id('ds');
     const timeflow = this.addTimeflow(id, 'link');
     return this.put(this.dsources, { id, ...rest, currentTimeflowId: timeflow.id, createdAt: CREATED_AT });
+  }
+
+  async updateDatasetSettings(
+    datasetId: string,
+    input: Parameters<EngineApi['updateDatasetSettings']>[1],
+  ): Promise<DSource | Vdb> {
+    this.record('updateDatasetSettings', datasetId, input);
+    const dataset = this.dataset(datasetId);
+    const policy = input.policy === undefined ? {} : { policy: parsePolicy(input.policy) };
+    const vdb = this.vdbs.get(datasetId);
+    if (vdb !== undefined) {
+      if (input.eventSources !== undefined)
+        throw new SnapflowError(
+          ErrorNames.Validation,
+          `eventSources apply to dSources only, and ${datasetId} is a VDB`,
+          {
+            field: 'eventSources',
+            action: 'Leave eventSources out for a VDB.',
+          },
+        );
+      return this.put(this.vdbs, { ...vdb, ...policy });
+    }
+    const eventSources =
+      input.eventSources === undefined ? {} : { eventSources: parseEventSources(input.eventSources) };
+    return this.put(this.dsources, { ...(dataset as DSource), ...policy, ...eventSources });
   }
 
   async getDSource(id: string): Promise<DSource> {
@@ -175,10 +231,25 @@ export class FakeEngine implements EngineApi {
     this.snapshots.delete(id);
   }
 
+  async updateSnapshot(id: string, input: Parameters<EngineApi['updateSnapshot']>[1]): Promise<Snapshot> {
+    this.record('updateSnapshot', id, input);
+    const change = parseRetentionChange(input);
+    const { expiresAt, retainForever, ...rest } = this.get(this.snapshots, 'snapshot', id);
+    // As the engine keeps them: `null` and `false` remove the fields.
+    const expiry = change.expiresAt === undefined ? expiresAt : (change.expiresAt ?? undefined);
+    const forever = change.retainForever ?? retainForever;
+    return this.put(this.snapshots, {
+      ...rest,
+      ...(expiry === undefined ? {} : { expiresAt: expiry }),
+      ...(forever === true ? { retainForever: true } : {}),
+    });
+  }
+
   async createVdb(input: Parameters<EngineApi['createVdb']>[0]): Promise<Vdb> {
     this.record('createVdb', input);
     const snapshot = this.get(this.snapshots, 'snapshot', input.snapshotId);
-    const { id: chosen, snapshotId, ...rest } = input;
+    const { id: chosen, snapshotId, policy: policyInput, ...given } = input;
+    const rest = { ...given, policy: resolvePolicy(policyInput, defaultVdbPolicy) };
     const existing = this.idempotent(this.vdbs, chosen, { ...rest, parentSnapshotId: snapshotId });
     if (existing !== undefined) return existing;
     const id = chosen ?? this.id('vdb');
@@ -270,6 +341,31 @@ export class FakeEngine implements EngineApi {
     this.refuseDependents('timeflow', id);
     for (const snapshot of this.snapshots.values()) if (snapshot.timeflowId === id) this.snapshots.delete(snapshot.id);
     this.timeflows.delete(id);
+  }
+
+  async acquireLease(datasetId: string, input: { holder: string; ttlSeconds: number }): Promise<Lease> {
+    this.record('acquireLease', datasetId, input);
+    this.dataset(datasetId);
+    const held = this.leases.get(datasetId);
+    if (held !== undefined && held.holder !== input.holder && Date.parse(held.expiresAt) > Date.now()) {
+      throw new SnapflowError(
+        ErrorNames.DatasetBusy,
+        `dataset ${datasetId} is busy: ${held.holder} holds its lease until ${held.expiresAt}`,
+        { action: `Wait for ${held.holder} to finish or for its lease to expire, or retry later.` },
+      );
+    }
+    const lease: Lease = {
+      datasetId,
+      holder: input.holder,
+      expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString(),
+    };
+    this.leases.set(datasetId, lease);
+    return lease;
+  }
+
+  async releaseLease(datasetId: string, holder: string): Promise<void> {
+    this.record('releaseLease', datasetId, holder);
+    if (this.leases.get(datasetId)?.holder === holder) this.leases.delete(datasetId);
   }
 
   async getSpace(id: string): Promise<Space> {

@@ -1,8 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mountPointsBelow } from '../../lib/adapters/mount-table';
 import type { LocalWorkflows, WorkflowRun } from '../../lib/local/local-workflows';
 import { type LocalMode, type LocalModeOptions, startLocalMode } from '../../lib/local/start-local-mode';
+
+/** Mount points at or below a directory, from the kernel's mount table (the e2e tests' clean-up uses it). */
+export { mountPointsBelow };
 
 /** Local mode in a temporary directory of its own, for e2e tests. */
 export interface LocalSession {
@@ -42,17 +46,4 @@ export async function startLocalSession(options: Pick<LocalModeOptions, 'wrapHos
       }
     },
   };
-}
-
-/** Mount points at or below `directory`, from the kernel's mount table. */
-export async function mountPointsBelow(directory: string): Promise<string[]> {
-  const table = await readFile('/proc/self/mountinfo', 'utf8');
-  return table
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((field): field is string => field !== undefined)
-    .map((field) =>
-      field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))),
-    )
-    .filter((path) => path === directory || path.startsWith(`${directory}/`));
 }

@@ -1,41 +1,96 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DocumentKind } from '../../lib/core/host-plan';
-import { documentContent } from '../../lib/infra/ssm-documents';
+import { DOCUMENT_KINDS, documentContent } from '../../lib/infra/ssm-documents';
+import { type CommandInvocation, HostAgent } from '../../lib/local/host-agent';
+import type { HostRunner } from '../../lib/local/host-runner';
+import { LocalHostRunner } from '../../lib/local/local-host-runner';
 
 /** How a document's script ended, in GetCommandInvocation's terms. */
-export interface ScriptResult {
-  ResponseCode: number;
-  StandardOutputContent: string;
-  StandardErrorContent: string;
+export type ScriptResult = Pick<
+  CommandInvocation,
+  'Status' | 'ResponseCode' | 'StandardOutputContent' | 'StandardErrorContent'
+>;
+
+export interface DocumentHostOptions {
+  /** Wraps this machine's runner, e.g. to change a script's environment. @default the runner as it is */
+  wrapRunner?: (runner: HostRunner) => HostRunner;
+  /** How long a cancelled script has to clean up before it is killed. @default the runner's */
+  killGraceMs?: number;
 }
 
 /**
- * Runs a Snapflow document's script with `sh`, as the SSM agent would: parameters are checked against
- * their `allowedPattern` (defaults fill the gaps) and substituted for `{{ Name }}`.
+ * The Snapflow documents on this machine as local mode runs them: the real host agent, which checks
+ * every parameter against the document's `allowedPattern` (defaults fill the gaps) and substitutes it
+ * as SSM does, and the real local runner, which runs the script with `sh` in a process group of its
+ * own. Each document is named after its kind.
  */
-export function runDocumentScript(kind: DocumentKind, parameters: Record<string, string>): ScriptResult {
-  const content = documentContent(kind);
-  const values: Record<string, string> = {};
-  for (const [name, definition] of Object.entries(content.parameters)) {
-    const value = parameters[name] ?? definition.default;
-    if (value === undefined) throw new Error(`${kind}: parameter ${name} is required`);
-    if (!new RegExp(definition.allowedPattern).test(value)) throw new Error(`${kind}: ${name}=${value} is not allowed`);
-    values[name] = value;
+export class DocumentHost {
+  private constructor(
+    readonly agent: HostAgent,
+    private readonly logDirectory: string,
+  ) {}
+
+  static async start(options: DocumentHostOptions = {}): Promise<DocumentHost> {
+    const logDirectory = await mkdtemp(join(tmpdir(), 'snapflow-document-'));
+    const runner = new LocalHostRunner(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs });
+    const agent = new HostAgent({
+      documents: Object.fromEntries(
+        DOCUMENT_KINDS.map((kind) => [kind, { name: kind, kind, content: documentContent(kind) }]),
+      ),
+      hosts: { local: options.wrapRunner?.(runner) ?? runner },
+      logDirectory,
+      pollWaitMs: 60_000,
+    });
+    return new DocumentHost(agent, logDirectory);
   }
-  const [step] = content.mainSteps;
-  const script = step.inputs.runCommand
-    .map((line) => line.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => values[name] ?? ''))
-    .join('\n');
-  const directory = mkdtempSync(join(tmpdir(), 'snapflow-script-'));
+
+  /**
+   * Sends the document to this machine and answers with the command's id.
+   * @throws SsmServiceError (`Ssm.InvalidParametersException`) for a value its patterns refuse
+   */
+  async send(kind: DocumentKind, parameters: Record<string, string>): Promise<string> {
+    const { Command } = await this.agent.sendCommand({
+      DocumentName: kind,
+      InstanceIds: ['local'],
+      Parameters: Object.fromEntries(Object.entries(parameters).map(([name, value]) => [name, [value]])),
+    });
+    return Command.CommandId;
+  }
+
+  /** Waits for the command to end and answers as GetCommandInvocation does. */
+  async result(commandId: string): Promise<ScriptResult> {
+    for (;;) {
+      const invocation = await this.agent.getCommandInvocation({ CommandId: commandId, InstanceId: 'local' });
+      if (invocation.Status !== 'Pending' && invocation.Status !== 'InProgress') {
+        const { Status, ResponseCode, StandardOutputContent, StandardErrorContent } = invocation;
+        return { Status, ResponseCode, StandardOutputContent, StandardErrorContent };
+      }
+    }
+  }
+
+  async run(kind: DocumentKind, parameters: Record<string, string>): Promise<ScriptResult> {
+    return this.result(await this.send(kind, parameters));
+  }
+
+  /** Stops what still runs and removes the command logs. */
+  async close(): Promise<void> {
+    await this.agent.close();
+    await rm(this.logDirectory, { recursive: true, force: true });
+  }
+}
+
+/** Runs one Snapflow document on this machine, as local mode does (see {@link DocumentHost}). */
+export async function runDocumentScript(
+  kind: DocumentKind,
+  parameters: Record<string, string>,
+  options: DocumentHostOptions = {},
+): Promise<ScriptResult> {
+  const host = await DocumentHost.start(options);
   try {
-    const file = join(directory, '_script.sh');
-    writeFileSync(file, `${script}\n`);
-    const run = spawnSync('sh', [file], { encoding: 'utf8', timeout: 30_000 });
-    return { ResponseCode: run.status ?? -1, StandardOutputContent: run.stdout, StandardErrorContent: run.stderr };
+    return await host.run(kind, parameters);
   } finally {
-    rmSync(directory, { recursive: true, force: true });
+    await host.close();
   }
 }

@@ -1,59 +1,25 @@
-import '../../lib/local/polyfills';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { vi } from 'vitest';
 import type { DocumentKind } from '../../lib/core/host-plan';
-import { createDSource } from '../../lib/core/steps/create-dsource';
-import { createTimeflow } from '../../lib/core/steps/create-timeflow';
-import { createVdb } from '../../lib/core/steps/create-vdb';
-import { deleteDSource } from '../../lib/core/steps/delete-dsource';
-import { deleteVdb } from '../../lib/core/steps/delete-vdb';
-import { planDeleteDSource } from '../../lib/core/steps/plan-delete-dsource';
-import { planExport } from '../../lib/core/steps/plan-export';
-import { planProvision } from '../../lib/core/steps/plan-provision';
-import { planRefresh } from '../../lib/core/steps/plan-refresh';
-import { planRollback } from '../../lib/core/steps/plan-rollback';
-import { planSync } from '../../lib/core/steps/plan-sync';
-import { planVdbLifecycle } from '../../lib/core/steps/plan-vdb-lifecycle';
-import { type CommandInvocation, raiseHostError } from '../../lib/core/steps/raise-host-error';
-import { recordSnapshot } from '../../lib/core/steps/record-snapshot';
-import { reportExport } from '../../lib/core/steps/report-export';
-import { restoreTimeflow } from '../../lib/core/steps/restore-timeflow';
-import { snapshotVdb } from '../../lib/core/steps/snapshot-vdb';
-import type { StepPorts } from '../../lib/core/steps/step-ports';
-import { updateVdbState } from '../../lib/core/steps/update-vdb-state';
-import { validateLink } from '../../lib/core/steps/validate-link';
+import type { EngineApi } from '../../lib/core/ports';
+import { UNDO_FAILED_NOTE } from '../../lib/core/steps/note-undo-failure';
+import type { CommandInvocation } from '../../lib/core/steps/raise-host-error';
 import type { WorkflowName } from '../../lib/core/workflow-inputs';
-import { listStates } from '../../lib/local/list-states';
-import { functionIdFromReference, stateMachineIdFromArn } from '../../lib/local/resolve-template';
+import type { Engine } from '../../lib/engine/engine';
+import { buildEngineServer } from '../../lib/engine/server';
+import { DOCUMENT_KINDS, documentContent } from '../../lib/infra/ssm-documents';
+import { HostAgent, type SendCommandRequest, type SendCommandResponse } from '../../lib/local/host-agent';
+import type { HostRunner, HostScript, RunningScript } from '../../lib/local/host-runner';
+import { LocalWorkflows } from '../../lib/local/local-workflows';
 import { snapflowTemplate } from './snapflow-template';
 
-type Json = Parameters<StateMachine['run']>[0];
-// biome-ignore lint/suspicious/noExplicitAny: each step checks or trusts its own input, as its handler does
-type Step = (input: any, ports: StepPorts) => Promise<unknown>;
+type Json = Parameters<LocalWorkflows['run']>[1];
 
-/** The core step behind each handler module, called with the test's ports instead of the engine client. */
-const STEPS: Record<string, Step> = {
-  'functions/validate-link.ts': validateLink,
-  'functions/create-dsource.ts': createDSource,
-  'functions/delete-dsource.ts': deleteDSource,
-  'functions/plan-sync.ts': planSync,
-  'functions/record-snapshot.ts': recordSnapshot,
-  'functions/plan-provision.ts': planProvision,
-  'functions/create-vdb.ts': createVdb,
-  'functions/update-vdb-state.ts': updateVdbState,
-  'functions/snapshot-vdb.ts': snapshotVdb,
-  'functions/delete-vdb.ts': deleteVdb,
-  'functions/plan-refresh.ts': planRefresh,
-  'functions/plan-rollback.ts': planRollback,
-  'functions/create-timeflow.ts': createTimeflow,
-  'functions/restore-timeflow.ts': restoreTimeflow,
-  'functions/plan-export.ts': planExport,
-  'functions/report-export.ts': reportExport,
-  'functions/plan-vdb-lifecycle.ts': planVdbLifecycle,
-  'functions/plan-delete-dsource.ts': planDeleteDSource,
-  'functions/raise-host-error.ts': raiseHostError,
-};
-
-/** One command the workflow sent to a host. */
+/** One command the workflow sent to a host, as the host agent accepted it. */
 export interface SentCommand {
   document: DocumentKind;
   hostId: string;
@@ -63,50 +29,79 @@ export interface SentCommand {
 /** How a scripted host command ends: as an invocation (fields not given are a success's), or never. */
 export type HostOutcome = Partial<CommandInvocation> | 'never-ends';
 
+/** The hosts the seeded records of `engine-fixtures` name, and this machine. */
+const HOST_IDS = ['i-0source', 'i-0staging', 'i-0target', 'local'];
+
 /**
- * A scripted stand-in for SSM Run Command: every command succeeds with empty output unless
- * `outcomes` says how commands of its document end. A list gives the outcomes of the document's
- * commands in the order they are sent; commands after the list succeed.
+ * Scripted hosts behind the real host agent: the agent checks each command's parameters against the
+ * document's patterns as SSM does, and then, instead of running the script, the host ends it the way
+ * `outcomes` says: every command succeeds with empty output unless its document has an outcome; a
+ * list gives the outcomes of the document's commands in the order they are sent.
  */
 export class FakeHosts {
+  /** Commands the agent accepted, in order. */
   readonly sent: SentCommand[] = [];
+  /** Commands the agent refused (SSM's InvalidParameters and friends), with its message. */
+  readonly refused: { document: DocumentKind; message: string }[] = [];
+  /** Documents whose commands were cancelled, in order. */
   readonly cancelled: DocumentKind[] = [];
-  private readonly commands = new Map<string, { document: DocumentKind; outcome: HostOutcome | undefined }>();
+
   constructor(readonly outcomes: Partial<Record<DocumentKind, HostOutcome | HostOutcome[]>> = {}) {}
 
   get documents(): DocumentKind[] {
     return this.sent.map((command) => command.document);
   }
 
-  /** Records a sent command, settles how it will end, and answers with its id. */
-  send(command: SentCommand): string {
-    const commandId = `cmd-${this.sent.length}`;
-    this.sent.push(command);
-    const planned = this.outcomes[command.document];
-    const outcome = Array.isArray(planned) ? planned.shift() : planned;
-    this.commands.set(commandId, { document: command.document, outcome });
-    return commandId;
-  }
-
-  document(commandId: string): DocumentKind {
-    return this.command(commandId).document;
-  }
-
-  invocation(commandId: string): CommandInvocation {
-    const { outcome } = this.command(commandId);
-    if (outcome === 'never-ends')
-      return { Status: 'InProgress', ResponseCode: -1, StandardOutputContent: '', StandardErrorContent: '' };
-    return { Status: 'Success', ResponseCode: 0, StandardOutputContent: '', StandardErrorContent: '', ...outcome };
-  }
-
-  private command(commandId: string) {
-    const command = this.commands.get(commandId);
-    if (command === undefined) throw new Error(`No command ${commandId} was sent`);
-    return command;
-  }
+  /** Ends a script the way its document's next outcome says. */
+  readonly runner: HostRunner = {
+    start: async (script: HostScript): Promise<RunningScript> => {
+      // The host agent runs each command in a directory named after the document's step.
+      const step = basename(script.commandDirectory);
+      const document = DOCUMENT_KINDS.find((kind) => documentContent(kind).mainSteps[0].name === step);
+      if (document === undefined) throw new Error(`No Snapflow document has the step ${step}`);
+      const planned = this.outcomes[document];
+      const outcome = Array.isArray(planned) ? planned.shift() : planned;
+      if (outcome === 'never-ends') {
+        let end: (exit: { exitCode: null; signal: NodeJS.Signals }) => void = () => undefined;
+        const exited = new Promise<{ exitCode: null; signal: NodeJS.Signals }>((settle) => (end = settle));
+        let killed = false;
+        return {
+          exited,
+          kill: () => {
+            if (killed) return;
+            killed = true;
+            this.cancelled.push(document);
+            script.stdout.end();
+            script.stderr.end();
+            end({ exitCode: null, signal: 'SIGTERM' });
+          },
+        };
+      }
+      const ending = {
+        Status: 'Success',
+        ResponseCode: 0,
+        StandardOutputContent: '',
+        StandardErrorContent: '',
+        ...outcome,
+      };
+      script.stdout.end(ending.StandardOutputContent ?? '');
+      script.stderr.end(ending.StandardErrorContent ?? '');
+      const exitCode = ending.Status === 'Success' ? 0 : Math.max(1, ending.ResponseCode ?? 1);
+      return { exited: Promise.resolve({ exitCode, signal: null }), kill: () => undefined };
+    },
+  };
 }
 
-export type WorkflowResult = { status: 'SUCCEEDED'; output: Json } | { status: 'FAILED'; error: string; cause: string };
+export type WorkflowResult =
+  | { status: 'SUCCEEDED'; output: Json }
+  | {
+      status: 'FAILED';
+      error: string;
+      /** The execution's cause as Step Functions has it: for a Lambda error, Lambda's JSON error document. */
+      cause: string;
+      /** The failing step's own message (the SnapflowError's), read out of the cause. */
+      message: string;
+    };
 
 /** The output of a run that must have succeeded. */
 export function outputOf<T>(result: WorkflowResult): T {
@@ -114,80 +109,134 @@ export function outputOf<T>(result: WorkflowResult): T {
   return result.output as T;
 }
 
+/** What the workflows run against: set by each {@link runWorkflow}, read by the engine server and the hosts. */
+const current: { engine?: EngineApi; hosts?: FakeHosts } = {};
+
+interface Harness {
+  workflows: LocalWorkflows;
+  agent: HostAgent;
+  server: FastifyInstance;
+  logDirectory: string;
+}
+
+let harness: Promise<Harness> | undefined;
+
 /**
- * Runs one of the stack's workflows, exactly as synthesized, through aws-local-stepfunctions: Lambda
- * tasks call the core steps with `ports`, Run Command tasks go to `hosts`, and the link workflow's
- * nested sync runs the sync workflow the same way.
+ * A host agent that records what it accepted and refused for the current {@link FakeHosts}: the
+ * workflow's SendCommand requests, checked by the agent's real parameter rules.
+ */
+class RecordingHostAgent extends HostAgent {
+  override async sendCommand(request: SendCommandRequest): Promise<SendCommandResponse> {
+    const hosts = current.hosts as FakeHosts;
+    const kind = snapflowTemplate().resolved.documents[request.DocumentName]?.kind as DocumentKind;
+    try {
+      const response = await super.sendCommand(request);
+      hosts.sent.push({ document: kind, hostId: request.InstanceIds[0] ?? '', parameters: request.Parameters ?? {} });
+      return response;
+    } catch (error) {
+      hosts.refused.push({ document: kind, message: (error as Error).message });
+      throw error;
+    }
+  }
+}
+
+/**
+ * The stack's workflows as local mode runs them, built once per test file: the synthesized ASL in the
+ * interpreter, every Lambda task through its real handler module and middleware (so causes come back
+ * in Lambda's error shape), the handlers reaching the engine over HTTP through the real engine client
+ * and server, and every Run Command through the real host agent onto {@link FakeHosts}. The engine
+ * behind the server is the test's own (a FakeEngine), swapped per run.
+ */
+async function startHarness(): Promise<Harness> {
+  const token = 'workflow-test-token';
+  const served = new Proxy({} as EngineApi & Pick<Engine, 'health'>, {
+    get(_, property) {
+      if (property === 'health') {
+        return async () => ({
+          status: 'ok',
+          backend: { kind: 'dir', reason: 'a test engine' },
+          inconsistencies: [],
+          quarantined: [],
+        });
+      }
+      const engine = current.engine;
+      if (engine === undefined) throw new Error('No engine is set for the workflow test');
+      const value: unknown = Reflect.get(engine, property);
+      return typeof value === 'function' ? value.bind(engine) : value;
+    },
+  });
+  const server = await buildEngineServer({ engine: served, token });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = server.server.address() as AddressInfo;
+  const logDirectory = await mkdtemp(join(tmpdir(), 'snapflow-workflow-test-'));
+  const dispatch: HostRunner = { start: (script) => (current.hosts as FakeHosts).runner.start(script) };
+  const agent = new RecordingHostAgent({
+    documents: Object.fromEntries(
+      Object.values(snapflowTemplate().resolved.documents).map((document) => [document.name, document]),
+    ),
+    hosts: Object.fromEntries(HOST_IDS.map((id) => [id, dispatch])),
+    logDirectory,
+    // Scripted commands end at once; one that never ends is polled to the fragment's bound quickly.
+    pollWaitMs: 5,
+  });
+  const workflows = new LocalWorkflows(snapflowTemplate().template.toJSON(), {
+    repoRoot: resolve(__dirname, '..', '..'),
+    hostAgent: agent,
+    environment: { ENGINE_URL: `http://127.0.0.1:${port}`, ENGINE_TOKEN: token },
+  });
+  return { workflows, agent, server, logDirectory };
+}
+
+/**
+ * Runs one of the stack's workflows, exactly as synthesized and as local mode runs it (see
+ * {@link startHarness}), against `engine` and `hosts`. The handlers tell the real time.
  */
 export async function runWorkflow(
   workflow: WorkflowName,
   input: Json,
-  ports: StepPorts,
+  { engine }: { engine: EngineApi },
   hosts: FakeHosts,
 ): Promise<WorkflowResult> {
-  const { resolved } = snapflowTemplate();
-  const machine = resolved.workflows[workflow];
-  if (machine === undefined) throw new Error(`No ${workflow} workflow`);
-  const handlers: Record<string, (input: Json) => Promise<Json>> = {};
-  const waits: Record<string, number> = {};
-  const retries: Record<string, number> = {};
-
-  for (const [name, state] of listStates(machine.definition)) {
-    if (state.Type === 'Wait') waits[name] = 0;
-    if ('Retry' in state && state.Retry !== undefined) retries[name] = 0;
-    if (state.Type !== 'Task') continue;
-    const fn = resolved.functions[functionIdFromReference(state.Resource) ?? ''];
-    if (fn !== undefined) {
-      const step = STEPS[fn.handler];
-      if (step === undefined) throw new Error(`No step for ${fn.handler}`);
-      handlers[name] = async (taskInput) => (await step(taskInput, ports)) as Json;
-    } else if (state.Resource.endsWith(':ssm:sendCommand')) {
-      handlers[name] = async (request) => {
-        const { DocumentName, InstanceIds, Parameters } = request as {
-          DocumentName: string;
-          InstanceIds: string[];
-          Parameters: Record<string, string[]>;
-        };
-        const document = resolved.documents[DocumentName]?.kind as DocumentKind;
-        const commandId = hosts.send({ document, hostId: InstanceIds[0] ?? '', parameters: Parameters });
-        return { Command: { CommandId: commandId } };
-      };
-    } else if (state.Resource.endsWith(':ssm:getCommandInvocation')) {
-      handlers[name] = async (request) =>
-        hosts.invocation((request as { CommandId: string }).CommandId) as unknown as Json;
-    } else if (state.Resource.endsWith(':ssm:cancelCommand')) {
-      handlers[name] = async (request) => {
-        hosts.cancelled.push(hosts.document((request as { CommandId: string }).CommandId));
-        return {};
-      };
-    } else if (state.Resource.endsWith(':states:startExecution.sync:2')) {
-      handlers[name] = async (request) => {
-        const { StateMachineArn, Input } = request as { StateMachineArn: string; Input: Json };
-        const child = Object.entries(resolved.workflows).find(
-          ([, m]) => m.logicalId === stateMachineIdFromArn(StateMachineArn),
-        );
-        const result = await runWorkflow(child?.[0] as WorkflowName, Input, ports, hosts);
-        if (result.status === 'SUCCEEDED') return { Status: 'SUCCEEDED', Output: result.output };
-        throw Object.assign(new Error(JSON.stringify({ Status: 'FAILED', Error: result.error, Cause: result.cause })), {
-          name: 'States.TaskFailed',
-        });
-      };
-    } else {
-      throw new Error(`No fake for ${name}: ${state.Resource}`);
-    }
-  }
-
-  const interpreter = new StateMachine(machine.definition, { validationOptions: { checkPaths: true, checkArn: true } });
-  const execution = interpreter.run(input, {
-    overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
-    context: {
-      Execution: { Id: `arn:aws:states:us-east-1:123456789012:execution:${workflow}:test`, Name: 'test' },
-    },
-  });
+  harness ??= startHarness();
+  const { workflows } = await harness;
+  current.engine = engine;
+  current.hosts = hosts;
+  // The middleware logs each failing step on stderr, as on Lambda; the result carries the error.
+  const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
-    return { status: 'SUCCEEDED', output: await execution.result };
-  } catch (error) {
-    const failure = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
-    return { status: 'FAILED', error: failure.name, cause: failure.message };
+    const run = await workflows.run(workflow, input);
+    if (run.status === 'SUCCEEDED') return { status: 'SUCCEEDED', output: run.output ?? null };
+    const error = run.error?.name ?? run.status;
+    const cause = run.error?.cause ?? '';
+    return { status: 'FAILED', error, cause, message: messageOf(cause) };
+  } finally {
+    quiet.mockRestore();
+    current.engine = undefined;
+    current.hosts = undefined;
   }
+}
+
+/** Stops the engine server and the host agent of this test file's workflows. */
+export async function closeWorkflows(): Promise<void> {
+  if (harness === undefined) return;
+  const { server, agent, logDirectory } = await harness;
+  harness = undefined;
+  await agent.close();
+  await server.close();
+  await rm(logDirectory, { recursive: true, force: true });
+}
+
+/**
+ * A failed step's own message: Lambda's error document holds it with the action after it; an undo's
+ * failure is appended to the original cause, whose message comes first.
+ */
+function messageOf(cause: string): string {
+  const original = cause.split(UNDO_FAILED_NOTE)[0] ?? cause;
+  try {
+    const { errorMessage } = JSON.parse(original) as { errorMessage?: unknown };
+    if (typeof errorMessage === 'string') return errorMessage.split('\nAction: ')[0] ?? errorMessage;
+  } catch {
+    // Not a Lambda error document: a Fail state's own cause.
+  }
+  return original;
 }

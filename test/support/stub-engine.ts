@@ -48,6 +48,11 @@ export const records = {
     stagingEnvironmentId: 'env-00000000000000e1',
     parameters: { sourceAddress: 'localhost', username: 'root', mountLocation: '/mnt/staging' },
     currentTimeflowId: 'tf-00000000000000f1',
+    policy: {
+      schedule: { cron: '0 2 * * *', timeZone: 'Europe/Berlin' },
+      retention: { hourly: 24, daily: 7, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    },
+    eventSources: [{ kind: 's3', bucket: 'app-drops', prefix: 'incoming/' }],
     createdAt: at,
   } satisfies DSource,
   vdb: {
@@ -61,6 +66,10 @@ export const records = {
     status: 'RUNNING',
     enabled: true,
     currentTimeflowId: 'tf-00000000000000f2',
+    policy: {
+      schedule: null,
+      retention: { hourly: 24, daily: 7, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    },
     createdAt: at,
   } satisfies Vdb,
   snapshot: {

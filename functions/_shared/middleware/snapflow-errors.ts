@@ -1,5 +1,5 @@
 import type { MiddlewareObj, Request } from '@middy/core';
-import { isSnapflowError } from '../../../lib/core/errors';
+import { isSnapflowError, QueueingErrorNames } from '../../../lib/core/errors';
 
 /** One structured log line about a failed invocation. */
 export type ErrorLogEntry = Record<string, string | undefined>;
@@ -21,7 +21,9 @@ const defaults: Required<SnapflowErrorsOptions> = {
  * and Retry/Catch match on the name, so a {@link SnapflowError} leaves as an error with the same name
  * whose message also carries the action and the command output, which Lambda would otherwise drop.
  * Other errors leave unchanged. Each failure is logged as one line with the error's name, message,
- * field and action; never the event or the environment, which may hold host details and tokens.
+ * field and action; never the event or the environment, which may hold host details and tokens. A
+ * queueing error (another run holds the dataset) is logged at level `info`: the workflow retries it
+ * until the lease is free, so it means "waiting", and a queued run would otherwise log an error per attempt.
  */
 export function snapflowErrors(opts: SnapflowErrorsOptions = {}): MiddlewareObj {
   const { log } = { ...defaults, ...opts };
@@ -29,8 +31,9 @@ export function snapflowErrors(opts: SnapflowErrorsOptions = {}): MiddlewareObj 
   const snapflowErrorsMiddlewareOnError = (request: Request): void => {
     const { error } = request;
     if (error === null) return;
+    const queueing = isSnapflowError(error) && QueueingErrorNames.includes(error.name);
     log({
-      level: 'error',
+      level: queueing ? 'info' : 'error',
       errorName: error.name,
       message: error.message,
       ...(isSnapflowError(error) ? { field: error.field, action: error.action } : {}),

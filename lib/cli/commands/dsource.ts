@@ -1,6 +1,16 @@
 import { userInfo } from 'node:os';
-import { jobVerb, listVerb, recordVerb } from '../api-verbs';
-import { type CommandNoun, optionalFlag, requiredFlag } from '../cli-command';
+import { jobVerb, listVerb, recordVerb, updateVerb } from '../api-verbs';
+import { CliError, type CommandNoun, optionalFlag, requiredFlag } from '../cli-command';
+import {
+  DEFAULT_WIRE_POLICY,
+  EVENT_SOURCE_USAGE,
+  eventSourceFlags,
+  eventSourcesFromFlags,
+  POLICY_USAGE,
+  policyFlags,
+  policyFromFlags,
+  type WirePolicy,
+} from '../policy-flags';
 
 /** `snapflow dsource …`: linked copies of source configs. */
 export const dsourceCommand: CommandNoun = {
@@ -10,9 +20,10 @@ export const dsourceCommand: CommandNoun = {
     link: jobVerb({
       operationId: 'linkDSource',
       summary: 'Link a source config and take its first snapshot',
-      usage:
-        '--name NAME --source-config ID --staging-environment ID --mount-location DIR [--source-address HOST] [--username USER] [--exclude PATTERN]…',
+      usage: `--name NAME --source-config ID --staging-environment ID --mount-location DIR [--source-address HOST] [--username USER] [--exclude PATTERN]… ${POLICY_USAGE} ${EVENT_SOURCE_USAGE}`,
       flags: {
+        ...policyFlags,
+        ...eventSourceFlags,
         name: { type: 'string' },
         'source-config': { type: 'string' },
         'staging-environment': { type: 'string' },
@@ -23,6 +34,8 @@ export const dsourceCommand: CommandNoun = {
       },
       body: (values) => {
         const excludes = values.exclude as string[] | undefined;
+        const policy = policyFromFlags(values, DEFAULT_WIRE_POLICY);
+        const eventSources = eventSourcesFromFlags(values);
         return {
           name: requiredFlag(values, 'name'),
           source_config_id: requiredFlag(values, 'source-config'),
@@ -34,6 +47,8 @@ export const dsourceCommand: CommandNoun = {
             mountLocation: requiredFlag(values, 'mount-location'),
             ...(excludes === undefined ? {} : { excludes }),
           },
+          ...(policy === undefined ? {} : { policy }),
+          ...(eventSources === undefined ? {} : { event_sources: eventSources }),
         };
       },
     }),
@@ -48,7 +63,25 @@ export const dsourceCommand: CommandNoun = {
         ['created', (record) => record.created_at],
       ],
     }),
-    show: recordVerb('getDSource', 'Show a dSource', 'dsource-id'),
+    show: recordVerb('getDSource', 'Show a dSource with its snapshot policy', 'dsource-id'),
+    'set-policy': updateVerb({
+      operationId: 'updateDSource',
+      read: 'getDSource',
+      summary: "Change a dSource's schedule, retention or event sources; flags change only what they name",
+      usage: `${POLICY_USAGE} ${EVENT_SOURCE_USAGE}`,
+      idName: 'dsource-id',
+      flags: { ...policyFlags, ...eventSourceFlags },
+      body: (values, current) => {
+        const policy = policyFromFlags(values, current?.policy as WirePolicy);
+        const eventSources = eventSourcesFromFlags(values);
+        if (policy === undefined && eventSources === undefined)
+          throw new CliError('give a policy flag (--cron, --no-schedule, --keep-…) or an event source flag');
+        return {
+          ...(policy === undefined ? {} : { policy }),
+          ...(eventSources === undefined ? {} : { event_sources: eventSources }),
+        };
+      },
+    }),
     sync: jobVerb({
       operationId: 'syncDSource',
       summary: 'Copy what changed from the source, then snapshot',
@@ -63,6 +96,15 @@ export const dsourceCommand: CommandNoun = {
       summary: 'Delete a dSource with its snapshots (refused while VDBs use them)',
       usage: '<dsource-id>',
       positionals: ['dsource-id'],
+    }),
+    retention: jobVerb({
+      operationId: 'applyDSourceRetention',
+      summary:
+        'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
+      usage: '<dsource-id> [--dry-run]',
+      positionals: ['dsource-id'],
+      flags: { 'dry-run': { type: 'boolean' } },
+      body: (values) => ({ dry_run: values['dry-run'] === true }),
     }),
     space: recordVerb('getDSourceSpace', 'Space a dSource takes', 'dsource-id'),
   },

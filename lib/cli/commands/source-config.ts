@@ -1,4 +1,4 @@
-import { createVerb, listVerb } from '../api-verbs';
+import { createVerb, deleteVerb, listVerb } from '../api-verbs';
 import { type CommandNoun, requiredFlag } from '../cli-command';
 
 /** `snapflow source-config …`: datasets on hosts. */
@@ -27,5 +27,6 @@ export const sourceConfigCommand: CommandNoun = {
         ['path', (record) => record.path],
       ],
     }),
+    delete: deleteVerb('deleteSourceConfig', 'Forget a directory tree no dSource links', 'source-config-id'),
   },
 };

@@ -7,9 +7,15 @@ import { CliError, optionalFlag, type SingleCommand } from '../cli-command';
 export const upCommand: SingleCommand = {
   noun: 'up',
   command: {
-    summary: 'Run local mode and its REST API in the foreground until SIGINT or SIGTERM',
-    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir]',
-    flags: { home: { type: 'string' }, port: { type: 'string' }, backend: { type: 'string' } },
+    summary:
+      'Run local mode, its schedules and its REST API in the foreground until SIGINT or SIGTERM; --watch syncs a dSource when its source changes',
+    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir] [--watch]',
+    flags: {
+      home: { type: 'string' },
+      port: { type: 'string' },
+      backend: { type: 'string' },
+      watch: { type: 'boolean' },
+    },
     callsApi: false,
     async run({ io, values }) {
       const backend = optionalFlag(values, 'backend') ?? 'auto';
@@ -20,9 +26,16 @@ export const upCommand: SingleCommand = {
         throw new CliError(`--port must be a port number, not ${JSON.stringify(values.port)}`);
       const home = resolve(optionalFlag(values, 'home') ?? defaultHome(io.env));
 
-      const server = await serveLocal({ home, backend, port });
+      const watch = values.watch === true;
+      const server = await serveLocal({ home, backend, port, watch, log: (line) => io.out(line) });
       io.out(`Engine: ${server.backend.kind} backend (${server.backend.reason})`);
       io.out(`This machine is environment ${server.environment.id} (host id ${server.environment.hostId}).`);
+      if (watch) {
+        const paths = server.triggers.watchedPaths();
+        io.out(
+          `Watching ${paths.length === 0 ? 'no source yet' : paths.join(', ')}; dSources linked from this machine later are watched too.`,
+        );
+      }
       io.out(`Snapflow API on ${server.url}; URL and token in ${apiFilePath(home)}.`);
       io.out('Press Ctrl-C to stop.');
       const signal = await io.stopRequested();

@@ -1,5 +1,6 @@
-import { jobVerb, listVerb, recordVerb } from '../api-verbs';
+import { jobVerb, listVerb, recordVerb, updateVerb } from '../api-verbs';
 import { CliError, type CommandNoun, optionalFlag, requiredFlag, type Verb } from '../cli-command';
+import { DEFAULT_WIRE_POLICY, POLICY_USAGE, policyFlags, policyFromFlags, type WirePolicy } from '../policy-flags';
 
 function lifecycle(operationId: 'startVdb' | 'stopVdb' | 'enableVdb' | 'disableVdb', summary: string): Verb {
   return jobVerb({ operationId, summary, usage: '<vdb-id>', positionals: ['vdb-id'], body: () => ({}) });
@@ -13,8 +14,9 @@ export const vdbCommand: CommandNoun = {
     provision: jobVerb({
       operationId: 'provisionVdbBySnapshot',
       summary: 'Provision a VDB from a snapshot, or from the latest snapshot of a dSource or VDB',
-      usage: '--name NAME (--snapshot ID | --source-data ID) --environment ID --mount-location DIR',
+      usage: `--name NAME (--snapshot ID | --source-data ID) --environment ID --mount-location DIR ${POLICY_USAGE}`,
       flags: {
+        ...policyFlags,
         name: { type: 'string' },
         snapshot: { type: 'string' },
         'source-data': { type: 'string' },
@@ -26,12 +28,14 @@ export const vdbCommand: CommandNoun = {
         const sourceData = optionalFlag(values, 'source-data');
         if ((snapshot === undefined) === (sourceData === undefined))
           throw new CliError('give exactly one of --snapshot and --source-data');
+        const policy = policyFromFlags(values, DEFAULT_WIRE_POLICY);
         return {
           name: requiredFlag(values, 'name'),
           ...(snapshot === undefined ? {} : { snapshot_id: snapshot }),
           ...(sourceData === undefined ? {} : { source_data_id: sourceData }),
           environment_id: requiredFlag(values, 'environment'),
           virtual_source: { mountLocation: requiredFlag(values, 'mount-location') },
+          ...(policy === undefined ? {} : { policy }),
         };
       },
     }),
@@ -47,7 +51,20 @@ export const vdbCommand: CommandNoun = {
         ['parent snapshot', (record) => record.parent_snapshot_id],
       ],
     }),
-    show: recordVerb('getVdb', 'Show a VDB', 'vdb-id'),
+    show: recordVerb('getVdb', 'Show a VDB with its snapshot policy', 'vdb-id'),
+    'set-policy': updateVerb({
+      operationId: 'updateVdb',
+      read: 'getVdb',
+      summary: "Change a VDB's snapshot schedule or retention; flags change only what they name",
+      usage: POLICY_USAGE,
+      idName: 'vdb-id',
+      flags: policyFlags,
+      body: (values, current) => {
+        const policy = policyFromFlags(values, current?.policy as WirePolicy);
+        if (policy === undefined) throw new CliError('give a policy flag: --cron, --no-schedule or --keep-…');
+        return { policy };
+      },
+    }),
     refresh: jobVerb({
       operationId: 'refreshVdbBySnapshot',
       summary: "Refresh from a snapshot of the parent (default: the parent's latest)",
@@ -99,6 +116,15 @@ export const vdbCommand: CommandNoun = {
       summary: 'Unmount and delete a VDB (refused while VDBs were provisioned from it)',
       usage: '<vdb-id>',
       positionals: ['vdb-id'],
+    }),
+    retention: jobVerb({
+      operationId: 'applyVdbRetention',
+      summary:
+        'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
+      usage: '<vdb-id> [--dry-run]',
+      positionals: ['vdb-id'],
+      flags: { 'dry-run': { type: 'boolean' } },
+      body: (values) => ({ dry_run: values['dry-run'] === true }),
     }),
     space: recordVerb('getVdbSpace', 'Space a VDB takes', 'vdb-id'),
   },

@@ -1,5 +1,5 @@
 import { ErrorNames, SnapflowError } from '../errors';
-import { type HostPlan, type MountPoint, mountPlan } from '../host-plan';
+import { type HostPlan, type MountPoint, mountPlan, unmountPlan } from '../host-plan';
 import type { Timeflow } from '../model';
 import type { EngineApi } from '../ports';
 import type { StepPorts } from './step-ports';
@@ -13,10 +13,11 @@ export interface CreateTimeflowInput {
   target: MountPoint;
 }
 
-/** The VDB's new current timeflow and the host command that mounts it. */
+/** The VDB's new current timeflow and the host commands that mount it and unmount it (only it). */
 export interface CreatedTimeflow {
   timeflowId: string;
   mount: HostPlan;
+  unmount: HostPlan;
 }
 
 /**
@@ -36,7 +37,11 @@ export async function createTimeflow(
       ? (await engine.createTimeflow(vdb.id, { snapshotId: input.snapshotId, kind: input.kind })).timeflow
       : await alreadyCreated(engine, vdb.currentTimeflowId, input);
   const exported = await engine.exportDataset(vdb.id, { readOnly: false });
-  return { timeflowId: timeflow.id, mount: mountPlan(input.target, exported) };
+  return {
+    timeflowId: timeflow.id,
+    mount: mountPlan(input.target, exported),
+    unmount: unmountPlan(input.target, { only: exported }),
+  };
 }
 
 async function alreadyCreated(engine: EngineApi, currentId: string, input: CreateTimeflowInput): Promise<Timeflow> {

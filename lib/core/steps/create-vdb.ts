@@ -8,7 +8,10 @@ export interface CreateVdbInput {
   target: MountPoint;
 }
 
-/** The new VDB, its first timeflow, and the host commands that mount and unmount it on the target. */
+/**
+ * The new VDB, its first timeflow, and the host commands that mount it on the target and unmount it
+ * again (only it: the provision's undo must not unmount what made its mount fail).
+ */
 export interface CreatedVdb {
   vdbId: string;
   timeflowId: string;
@@ -28,7 +31,7 @@ export async function createVdb(input: CreateVdbInput, { engine }: Pick<StepPort
       vdbId: vdb.id,
       timeflowId: vdb.currentTimeflowId,
       mount: mountPlan(input.target, exported),
-      unmount: unmountPlan(input.target),
+      unmount: unmountPlan(input.target, { only: exported }),
     };
   } catch (error) {
     // The export's error is what the user must act on; should the delete fail too, the VDB stays

@@ -64,7 +64,10 @@ export interface VdbHostPlan {
   mounted: boolean;
   /** Mounts the current timeflow at the VDB's mount location; mounting what is already there succeeds. */
   mount: HostPlan;
-  /** Unmounts it; succeeds when nothing is mounted. */
+  /**
+   * Unmounts it, and only it (a bind of its export): another filesystem mounted at the mount location
+   * is not the VDB's and stays. Succeeds when nothing of it is mounted.
+   */
   unmount: HostPlan;
 }
 
@@ -75,6 +78,6 @@ export async function planVdbHost(engine: EngineApi, { vdb, target }: VdbOnHost)
     vdbId: vdb.id,
     mounted: vdb.status === 'RUNNING',
     mount: mountPlan(target, exported),
-    unmount: unmountPlan(target),
+    unmount: unmountPlan(target, { only: exported }),
   };
 }

@@ -6,7 +6,7 @@ import { mustExist } from './must-exist';
 import { refuseDependents } from './refuse-dependents';
 import type { StepPorts } from './step-ports';
 
-/** The dSource to delete and the unmount of its staging mount. */
+/** The dSource to delete and the unmount of its staging mount (only its own storage). */
 export interface DeleteDSourcePlan {
   dsourceId: string;
   unmount: HostPlan;
@@ -32,5 +32,9 @@ export async function planDeleteDSource(
   ]);
   const source = { parameters: dsource.parameters, stagingEnvironment, sourceConfig };
   operations.linked.stopStaging();
-  return { dsourceId: dsource.id, unmount: unmountPlan(operations.linked.mountSpecification(source)) };
+  const exported = await engine.exportDataset(dsource.id, { readOnly: false });
+  return {
+    dsourceId: dsource.id,
+    unmount: unmountPlan(operations.linked.mountSpecification(source), { only: exported }),
+  };
 }

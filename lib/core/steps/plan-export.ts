@@ -74,8 +74,19 @@ export async function planExport(input: PlanExportInput, { engine }: Pick<StepPo
     hostId: environment.hostId,
     mountPath: `${scratchPath}/v2p-${input.executionName.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   };
+  // The scratch mount point is checked as a mount location is: the documents refuse what this refuses.
+  const scratchProblem = mountLocationProblem(scratch.mountPath);
+  if (scratchProblem !== undefined) {
+    throw new SnapflowError(
+      ErrorNames.Validation,
+      `environmentId ${environment.id} has the scratch path ${scratchPath}, where the snapshot's mount point ${scratchProblem}`,
+      {
+        field: 'environmentId',
+        action: 'Give the environment a scratch path outside the system directories, e.g. /var/tmp/snapflow.',
+      },
+    );
+  }
   const exported = await engine.exportSnapshot(snapshot.id);
-  const unmount = unmountPlan(scratch);
   return {
     vdbId: vdb.id,
     snapshotId: snapshot.id,
@@ -86,7 +97,7 @@ export async function planExport(input: PlanExportInput, { engine }: Pick<StepPo
       hostId: environment.hostId,
       parameters: { Source: [scratch.mountPath], Destination: [targetPath] },
     },
-    unmount: { ...unmount, parameters: { ...unmount.parameters, RemoveMountPoint: ['true'] } },
+    unmount: unmountPlan(scratch, { removeMountPoint: true }),
   };
 }
 

@@ -3,6 +3,7 @@ import { ErrorNames, SnapflowError } from '../errors';
 import { checkMountPointPlan, type HostPlan, type MountPoint } from '../host-plan';
 import { mountLocationProblem, normalize } from '../paths';
 import type { EngineApi } from '../ports';
+import { parseSnapshotPolicy } from '../snapshot-policy';
 import { validate } from '../validate';
 import { type ProvisionInput, provisionInputSchema } from '../workflow-inputs';
 import { mustExist, refuseTakenId } from './must-exist';
@@ -20,8 +21,8 @@ export interface ProvisionPlan {
 const field = 'virtualSource.mountLocation';
 
 /**
- * First step of the provision workflow: validates the request, refuses mount locations no mount may
- * use, resolves the snapshot (the one named, or the latest of `sourceDataId`), checks that the target
+ * First step of the provision workflow: validates the request and its snapshot policy, refuses mount
+ * locations no mount may use, resolves the snapshot (the one named, or the latest of `sourceDataId`), checks that the target
  * environment exists and that a chosen vdbId is free (the provision's undo deletes the VDB, which must
  * be its own), and plans the check of the target mount point. Nothing is created here.
  *
@@ -31,6 +32,8 @@ const field = 'virtualSource.mountLocation';
  */
 export async function planProvision(input: unknown, { engine }: Pick<StepPorts, 'engine'>): Promise<ProvisionPlan> {
   const request = validate<ProvisionInput>(provisionInputSchema, input, 'input');
+  // The engine checks it again when it creates the VDB; here a bad policy touches no host.
+  if (request.policy !== undefined) parseSnapshotPolicy(request.policy, 'policy');
   const problem = mountLocationProblem(request.virtualSource.mountLocation);
   if (problem !== undefined) {
     throw new SnapflowError(ErrorNames.Validation, `${field} ${problem}: ${request.virtualSource.mountLocation}`, {
@@ -55,6 +58,7 @@ export async function planProvision(input: unknown, { engine }: Pick<StepPorts, 
       snapshotId,
       environmentId: environment.id,
       parameters,
+      ...(request.policy === undefined ? {} : { policy: request.policy }),
     },
   };
 }

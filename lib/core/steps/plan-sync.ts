@@ -2,6 +2,7 @@ import { operations, type StagedSource } from '../../plugins/directory-tree/oper
 import { type HostPlan, mountPlan, unmountPlan } from '../host-plan';
 import { validate } from '../validate';
 import { type SyncInput, syncInputSchema } from '../workflow-inputs';
+import { refuseLocalCopyFromAnotherHost } from './local-copy';
 import { mustExist } from './must-exist';
 import type { StepPorts } from './step-ports';
 
@@ -19,7 +20,8 @@ export interface SyncPlan {
  * staging environment, exports the dSource's storage writable, and plans mount, copy and unmount on the
  * staging host.
  *
- * @throws ValidationError naming the field at fault; NotFoundError naming `dsourceId`
+ * @throws ValidationError naming the field at fault, or `linkedSource.sourceAddress` for a copy from
+ *   `localhost` whose source config is on another host; NotFoundError naming `dsourceId`
  */
 export async function planSync(input: unknown, { engine, clock }: StepPorts): Promise<SyncPlan> {
   const request = validate<SyncInput>(syncInputSchema, input, 'input');
@@ -30,6 +32,8 @@ export async function planSync(input: unknown, { engine, clock }: StepPorts): Pr
     engine.getEnvironment(dsource.stagingEnvironmentId),
   ]);
   const source: StagedSource = { parameters: dsource.parameters, stagingEnvironment, sourceConfig };
+  // Checked at link too; a dSource linked before that check existed is refused here.
+  await refuseLocalCopyFromAnotherHost(engine, source);
   const exported = await engine.exportDataset(dsource.id, { readOnly: false });
   const at = operations.linked.mountSpecification(source);
   return {

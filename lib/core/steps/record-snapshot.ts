@@ -14,6 +14,11 @@ export interface RecordSnapshotInput {
   startedAt: string;
   /** Standard output of the copy command: rsync's `--stats` report. */
   copyOutput: string;
+  /**
+   * Makes a repeated call (a retry after an answer lost on the way) return the snapshot the first call
+   * made instead of taking another: the execution and state that ask.
+   */
+  requestToken?: string;
 }
 
 /**
@@ -35,6 +40,7 @@ export async function recordSnapshot(
   const snapshot = await engine.snapshotDataset(input.dsourceId, {
     provenance,
     metadata: operations.linked.postSnapshot(),
+    ...(input.requestToken === undefined ? {} : { requestToken: input.requestToken }),
   });
   return { snapshotId: snapshot.id };
 }

@@ -2,6 +2,7 @@ import { lstat, mkdir, readdir, rename, rmdir, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../../core/errors';
 import type {
+  QuarantinedTree,
   StorageBackend,
   StorageBackendKind,
   StorageListing,
@@ -17,6 +18,9 @@ import type {
 const STORAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 type Thing = 'dataset' | 'snapshot';
+
+/** Prefix of storage set aside by quarantine(); the dot keeps it out of list() and away from any id. */
+export const QUARANTINE_PREFIX = '.orphan-';
 
 /**
  * The layout and checks every backend shares: the pool lives at `<root>/pool`, datasets at
@@ -45,6 +49,7 @@ export abstract class BaseStorageBackend implements StorageBackend {
   protected abstract removeTree(path: string): Promise<void>;
   /** Space the trees at `paths` (at least one, all existing) take, summed. */
   protected abstract measureTrees(paths: readonly string[]): Promise<TreeUsage>;
+  abstract removalCommand(path: string): string;
 
   /** Clears work a crash left half done; runs on every open. */
   protected async sweepLeftovers(): Promise<void> {}
@@ -148,6 +153,34 @@ export abstract class BaseStorageBackend implements StorageBackend {
     });
   }
 
+  quarantine(thing: Thing, id: string): Promise<string> {
+    return this.guarded(`setting ${thing} ${id} aside`, async () => {
+      const path = thing === 'dataset' ? this.datasetPath(id) : this.snapshotPath(id);
+      this.requireOpen();
+      await this.mustExist(path, thing, id);
+      let target = join(this.directory(thing), `${QUARANTINE_PREFIX}${id}`);
+      for (let copy = 1; await pathExists(target); copy += 1)
+        target = join(this.directory(thing), `${QUARANTINE_PREFIX}${id}.${copy}`);
+      // One rename(2) within the directory: atomic, and allowed for read-only btrfs snapshots too.
+      await rename(path, target);
+      return target;
+    });
+  }
+
+  listQuarantined(): Promise<QuarantinedTree[]> {
+    return this.guarded('listing quarantined storage', async () => {
+      this.requireOpen();
+      const trees: QuarantinedTree[] = [];
+      for (const kind of ['dataset', 'snapshot'] as const)
+        for (const name of (await readdir(this.directory(kind))).sort()) {
+          if (!name.startsWith(QUARANTINE_PREFIX)) continue;
+          const id = name.slice(QUARANTINE_PREFIX.length).split('.')[0] ?? '';
+          trees.push({ kind, id, path: join(this.directory(kind), name) });
+        }
+      return trees;
+    });
+  }
+
   treeUsage(trees: readonly StorageTree[]): Promise<TreeUsage> {
     return this.guarded('measuring space', async () => {
       const located = trees.map((tree) => ({
@@ -226,6 +259,11 @@ function checkedId(id: string, thing: Thing): string {
   throw new SnapflowError(ErrorNames.Validation, `${JSON.stringify(id)} cannot name a ${thing} in storage`, {
     action: 'Use an id of letters, digits, - and _ that starts with a letter or digit (at most 128 characters).',
   });
+}
+
+/** `path` as one shell word, for commands shown to people. */
+export function shellQuote(path: string): string {
+  return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Whether anything (even a dangling symlink) exists at `path`. */

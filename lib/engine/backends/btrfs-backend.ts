@@ -1,8 +1,8 @@
 import { mkdir, open, readFile, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { findMount, type MountEntry } from '../../adapters/mount-table';
 import { ErrorNames, SnapflowError } from '../../core/errors';
-import { BaseStorageBackend, pathExists } from './base-storage-backend';
-import { findMount, type MountEntry } from './mount-table';
+import { BaseStorageBackend, pathExists, shellQuote } from './base-storage-backend';
 import { type Command, runCommand } from './run-command';
 import type { TreeUsage } from './storage-backend';
 
@@ -128,6 +128,10 @@ export class BtrfsBackend extends BaseStorageBackend {
 
   protected async removeTree(path: string): Promise<void> {
     await runCommand(btrfsCommands.deleteSubvolume(path));
+  }
+
+  removalCommand(path: string): string {
+    return `btrfs subvolume delete ${shellQuote(path)}`;
   }
 
   protected async measureTrees(paths: readonly string[]): Promise<TreeUsage> {

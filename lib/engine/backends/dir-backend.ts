@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { BaseStorageBackend } from './base-storage-backend';
+import { BaseStorageBackend, shellQuote } from './base-storage-backend';
 import { type Command, runCommand } from './run-command';
 import type { TreeUsage } from './storage-backend';
 
@@ -58,6 +58,10 @@ export class DirBackend extends BaseStorageBackend {
     const doomed = join(dirname(path), `${DELETING_PREFIX}${basename(path)}-${randomBytes(4).toString('hex')}`);
     await rename(path, doomed);
     await removeTree(doomed);
+  }
+
+  removalCommand(path: string): string {
+    return `rm -rf ${shellQuote(path)}`;
   }
 
   /** Copies share nothing the backend can see, so everything counts as exclusive, and the answer as inexact. */

@@ -40,6 +40,15 @@ export async function findExecutable(name: string): Promise<string | undefined> 
   return undefined;
 }
 
+/**
+ * The whole environment storage commands (mount, btrfs, cp) run with: a search path and the C locale,
+ * which keeps tool messages in English so that `output` reads the same on every machine. Nothing else
+ * of the engine's environment reaches them; in local mode that holds the engine's API token.
+ */
+export function commandEnvironment(): NodeJS.ProcessEnv {
+  return { PATH: commandSearchPath(), LANG: 'C', LC_ALL: 'C' };
+}
+
 /** How a command reads in an error message: `btrfs subvolume create /p/x`. */
 function formatCommand(command: Command): string {
   return [command.file, ...command.args].join(' ');
@@ -55,8 +64,7 @@ export function runCommand(command: Command): Promise<string> {
     execFile(
       command.file,
       command.args,
-      // LC_ALL=C keeps tool messages in English, so `output` reads the same on every machine.
-      { env: { ...process.env, PATH: commandSearchPath(), LC_ALL: 'C' }, maxBuffer: MAX_OUTPUT_BYTES },
+      { env: commandEnvironment(), maxBuffer: MAX_OUTPUT_BYTES },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve(stdout);

@@ -7,6 +7,15 @@ export interface StorageListing {
   snapshots: string[];
 }
 
+/** Storage set aside by {@link StorageBackend.quarantine}. */
+export interface QuarantinedTree {
+  kind: 'dataset' | 'snapshot';
+  /** The id it had. */
+  id: string;
+  /** Where it is now. */
+  path: string;
+}
+
 /** Size and free space of the filesystem that holds the pool. */
 export interface StorageUsage {
   totalBytes: number;
@@ -56,6 +65,16 @@ export interface StorageBackend {
   clone(snapshotId: string, newDatasetId: string): Promise<string>;
   deleteDataset(id: string): Promise<void>;
   deleteSnapshot(id: string): Promise<void>;
+  /**
+   * Sets a dataset or snapshot aside, atomically and without copying: it is renamed in place to
+   * `.orphan-<id>` (with a suffix if that is taken), which {@link list} never shows and nothing reuses.
+   * Returns its new path. (In place, since btrfs refuses to move a read-only snapshot to another directory.)
+   */
+  quarantine(thing: 'dataset' | 'snapshot', id: string): Promise<string>;
+  /** What {@link quarantine} set aside, oldest name first. */
+  listQuarantined(): Promise<QuarantinedTree[]>;
+  /** The shell command a person runs to remove a quarantined tree for good. */
+  removalCommand(path: string): string;
   /** Gives a dataset a new id, atomically and without copying its data (for metadata migrations). */
   renameDataset(id: string, newId: string): Promise<void>;
   /** Where a dataset's tree is on this machine, whether or not it exists. */

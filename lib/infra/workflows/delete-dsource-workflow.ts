@@ -3,12 +3,15 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
+import { ERROR_PATH, failWithCaughtError } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface DeleteDSourceWorkflowProps {
   /** The plan-delete-dsource and delete-dsource functions. */
   readonly functions: { readonly planDeleteDSource: lambda.IFunction; readonly deleteDSource: lambda.IFunction };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /**
@@ -16,10 +19,14 @@ export interface DeleteDSourceWorkflowProps {
  *
  * Input `{ dsourceId }`; output `{ dsourceId }`.
  *
+ * AcquireLease validates the input and takes the dSource's lease, waiting for a sync that is running;
  * PlanDeleteDSource refuses, before touching anything, a dSource that VDBs depend on (naming them),
- * then runs `linked.stopStaging`; UnmountStaging makes sure nothing stays mounted at the staging mount
- * location (normally nothing is: syncs unmount when they end); DeleteDSource destroys it in the engine.
- * A failure fails the execution with the original error and leaves the dSource as it was.
+ * then runs `linked.stopStaging`; UnmountStaging makes sure the dSource's storage stays mounted nowhere
+ * at the staging mount location (normally it is not: syncs unmount when they end), leaving another
+ * filesystem mounted there alone; DeleteDSource destroys it in the engine (its lease with it);
+ * ReleaseLease then has nothing left to give back. A failure releases the lease and fails the
+ * execution with the original error, leaving the dSource as it was: nothing is deleted unless the
+ * unmount succeeded.
  */
 export class DeleteDSourceWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -41,10 +48,19 @@ export class DeleteDSourceWorkflow extends Construct {
       resultPath: '$.deleted',
     });
 
-    const definition = plan
+    const lease = new DatasetLease(this, {
+      workflow: 'delete-dsource',
+      lease: props.lease,
+      failed: failWithCaughtError(this),
+    });
+    for (const step of [plan, unmount, destroy]) step.addCatch(lease.failed, { resultPath: ERROR_PATH });
+
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(unmount)
       .next(destroy)
-      .next(new sfn.Pass(this, 'Output', { inputPath: '$.deleted' }))
+      .next(lease.releaseThen(new sfn.Pass(this, 'Output', { inputPath: '$.deleted' })))
       .next(new sfn.Succeed(this, 'Deleted'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', {
       workflow: 'delete-dsource',

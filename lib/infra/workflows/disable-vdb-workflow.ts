@@ -2,6 +2,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { ERROR_PATH, failWithCaughtError } from './failure-states';
 import { planVdbLifecycleStep, remountAfterFailure, targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -10,6 +11,7 @@ export interface DisableVdbWorkflowProps {
   /** The plan-vdb-lifecycle and update-vdb-state functions. */
   readonly functions: { readonly planVdbLifecycle: lambda.IFunction; readonly updateVdbState: lambda.IFunction };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /**
@@ -18,9 +20,11 @@ export interface DisableVdbWorkflowProps {
  *
  * Input `{ vdbId }`; output `{ vdbId, status, enabled }`.
  *
- * PlanDisableVdb runs `virtual.unconfigure` and plans the unmount; UnmountTarget unmounts;
- * MarkDisabled records it disabled and STOPPED. If either fails, a VDB that was mounted is mounted
- * again and reconfigured (RUNNING) before the execution fails with the original error.
+ * AcquireLease validates the input and takes the VDB's lease; PlanDisableVdb runs `virtual.unconfigure`
+ * and plans the unmount; UnmountTarget unmounts; MarkDisabled records it disabled and STOPPED;
+ * ReleaseLease gives the lease back. If the unmount or the record fails, a VDB that was mounted is
+ * mounted again and reconfigured (RUNNING) before the execution fails with the original error. Every
+ * failure after AcquireLease releases the lease.
  */
 export class DisableVdbWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -39,19 +43,27 @@ export class DisableVdbWorkflow extends Construct {
       { resultPath: '$.state' },
     );
 
+    const lease = new DatasetLease(this, {
+      workflow: 'disable-vdb',
+      lease: props.lease,
+      failed: failWithCaughtError(this),
+    });
+    plan.addCatch(lease.failed, { resultPath: ERROR_PATH });
     const restore = remountAfterFailure(this, {
       hostCommands,
       updateVdbState: functions.updateVdbState,
       operation: 'reconfigure',
-      failed: failWithCaughtError(this),
+      failed: lease.failed,
     });
     unmount.addCatch(restore, { resultPath: ERROR_PATH });
     mark.addCatch(restore, { resultPath: ERROR_PATH });
 
-    const definition = plan
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(unmount)
       .next(mark)
-      .next(new sfn.Pass(this, 'Output', { inputPath: '$.state' }))
+      .next(lease.releaseThen(new sfn.Pass(this, 'Output', { inputPath: '$.state' })))
       .next(new sfn.Succeed(this, 'Disabled'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', {
       workflow: 'disable-vdb',

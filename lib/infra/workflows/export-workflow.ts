@@ -3,6 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -10,6 +11,7 @@ export interface ExportWorkflowProps {
   /** The plan-export and report-export functions. */
   readonly functions: { readonly planExport: lambda.IFunction; readonly reportExport: lambda.IFunction };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /** Request fields the export commands' parameters come from; the scratch mount point is Snapflow's own. */
@@ -21,12 +23,14 @@ const EXPORT_FIELDS = { Destination: 'targetPath' };
  * Input `{ vdbId, snapshotId?, environmentId, targetPath }`; output
  * `{ vdbId, snapshotId, targetPath, filesTransferred, bytesTransferred }`.
  *
- * PlanExport validates the request, chooses the snapshot (default: the VDB's latest) and exports it
- * read-only; MountSnapshot mounts it at `<scratchPath>/v2p-<execution name>` on the host; Export runs
- * rsync from there into the target path, which becomes an exact copy (a second export to the same path
- * transfers only what changed); ReportExport reads rsync's counts; UnmountSnapshot unmounts and
- * removes the scratch mount point. If Export or ReportExport fails, the snapshot is unmounted
- * (best effort) and the execution fails with the original error's name.
+ * AcquireLease validates the input and takes the VDB's lease, so that the snapshot is not deleted (by
+ * delete-vdb or retention) while it is copied; PlanExport chooses the snapshot (default: the VDB's
+ * latest) and exports it read-only; MountSnapshot mounts it at `<scratchPath>/v2p-<execution name>` on
+ * the host; Export runs rsync from there into the target path, which becomes an exact copy (a second
+ * export to the same path transfers only what changed); ReportExport reads rsync's counts;
+ * UnmountSnapshot unmounts and removes the scratch mount point; ReleaseLease gives the lease back. If
+ * Export or ReportExport fails, the snapshot is unmounted and the execution fails with the original
+ * error (and the unmount's, should that fail too). Every failure after AcquireLease releases the lease.
  */
 export class ExportWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -64,22 +68,26 @@ export class ExportWorkflow extends Construct {
     const unmount = command('UnmountSnapshot', 'unmount', '$.plan.unmount');
     const output = new sfn.Pass(this, 'Output', { inputPath: '$.report' });
 
-    const failed = failWithCaughtError(this);
+    const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease, failed: failWithCaughtError(this) });
+    const { failed } = lease;
     const undoMount = command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount');
-    catchUndoFailure(undoMount, this, 'UnmountSnapshot', failed);
+    catchUndoFailure(undoMount, this, 'UnmountSnapshot', hostCommands.noteUndoFailure, failed);
     undoMount.next(failed);
+    plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });
     copy.addCatch(undoMount, { resultPath: ERROR_PATH });
     report.addCatch(undoMount, { resultPath: ERROR_PATH });
     unmount.addCatch(failed, { resultPath: ERROR_PATH });
 
-    const definition = plan
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(mount)
       .next(copy)
       .next(report)
       .next(unmount)
-      .next(output)
+      .next(lease.releaseThen(output))
       .next(new sfn.Succeed(this, 'Exported'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', { workflow: 'export', definition }).stateMachine;
   }

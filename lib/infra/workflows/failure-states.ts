@@ -1,9 +1,13 @@
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { lambdaStep } from '../lambda-step';
 
 /** Where a workflow's Catch puts the error it caught, and its undo steps' own errors. */
 export const ERROR_PATH = '$.error';
 export const UNDO_ERROR_PATH = '$.undoError';
+/** Where the note step's own failure goes: the workflow then fails with the original error as it was. */
+const NOTE_ERROR_PATH = '$.noteError';
 
 /**
  * The workflow's last state after a failure: the execution fails with the caught error's name and
@@ -14,33 +18,47 @@ export function failWithCaughtError(scope: Construct, id = 'Failed'): sfn.Fail {
 }
 
 /**
- * A Pass state for an undo step's Catch: keeps the original error's name and appends the undo's
- * failure to its cause, so that the user learns something was left behind.
+ * A task of the note-undo-failure function for an undo step's Catch, then `failed`: keeps the original
+ * error's name and appends the undo's failure to its cause, so that the user learns both what went
+ * wrong and what was left behind.
  */
-export function noteUndoFailure(scope: Construct, id: string): sfn.Pass {
-  return new sfn.Pass(scope, id, {
-    parameters: {
-      Error: sfn.JsonPath.stringAt(`${ERROR_PATH}.Error`),
-      Cause: sfn.JsonPath.format(
-        '{} (undo failed too, clean up by hand: {}: {})',
-        sfn.JsonPath.stringAt(`${ERROR_PATH}.Cause`),
-        sfn.JsonPath.stringAt(`${UNDO_ERROR_PATH}.Error`),
-        sfn.JsonPath.stringAt(`${UNDO_ERROR_PATH}.Cause`),
-      ),
-    },
+export function noteUndoFailure(
+  scope: Construct,
+  id: string,
+  noteFunction: lambda.IFunction,
+  failed: sfn.IChainable,
+): sfn.IChainable {
+  const note = lambdaStep(scope, id, noteFunction, {
+    payload: sfn.TaskInput.fromObject({
+      error: sfn.JsonPath.objectAt(ERROR_PATH),
+      undoError: sfn.JsonPath.objectAt(UNDO_ERROR_PATH),
+    }),
     resultPath: ERROR_PATH,
   });
+  note.addCatch(failed, { resultPath: NOTE_ERROR_PATH });
+  return note.next(failed);
 }
 
 /**
- * Sends an undo step's own failure to a {@link noteUndoFailure} Pass named `Note<id>Failure`, then to
- * `failed`: the undo stops there, since later undo steps assume this one succeeded.
+ * Sends an undo step's own failure to a {@link noteUndoFailure} task named `Note<id>Failure`, then to
+ * `failed`: the undo stops there, since later undo steps assume this one succeeded (nothing is deleted
+ * while it may still be mounted).
  */
 export function catchUndoFailure(
   undo: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
   scope: Construct,
   id: string,
-  failed: sfn.Fail,
+  noteFunction: lambda.IFunction,
+  failed: sfn.IChainable,
 ): void {
-  undo.addCatch(noteUndoFailure(scope, `Note${id}Failure`).next(failed), { resultPath: UNDO_ERROR_PATH });
+  undo.addCatch(noteUndoFailure(scope, `Note${id}Failure`, noteFunction, failed), { resultPath: UNDO_ERROR_PATH });
+}
+
+/**
+ * A token for an engine call that is the same on every retry of the state `stateName` within one
+ * execution and differs in any other: `<execution ARN>#<state name>`. The engine answers a repeated
+ * call carrying it with what the first call made, so that a retry after a lost answer makes nothing twice.
+ */
+export function requestToken(stateName: string): string {
+  return sfn.JsonPath.format(`{}#${stateName}`, sfn.JsonPath.executionId);
 }

@@ -4,7 +4,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
-import { ERROR_PATH, failWithCaughtError, noteUndoFailure, UNDO_ERROR_PATH } from './failure-states';
+import { type HostCommandResources, RunCommand } from '../run-command';
+import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
 import type { SyncWorkflow } from './sync-workflow';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -17,18 +18,25 @@ export interface LinkWorkflowProps {
   };
   /** The sync workflow, run to fill the new dSource. */
   readonly sync: SyncWorkflow;
+  /** What the undo's unmount runs with. */
+  readonly hostCommands: HostCommandResources;
 }
 
 /**
  * The `link` workflow: create a dSource from a source config, then fill it by running the sync
  * workflow once, with a full checksum comparison.
  *
- * Input `{ name, sourceConfigId, stagingEnvironmentId, linkedSource }`; output `{ dsourceId, snapshotId }`.
+ * Input `{ dsourceId?, name, sourceConfigId, stagingEnvironmentId, linkedSource, policy?, eventSources? }`;
+ * output `{ dsourceId, snapshotId }`.
  *
- * ValidateLink checks the request and that what it names exists; CreateDSource creates the dSource and
- * its empty storage; Sync starts the sync state machine and waits for it. If the sync fails, the
- * dSource is deleted again and the execution fails with the sync's own error name (Step Functions
- * reports a failed child as States.TaskFailed, with the child's error inside the cause).
+ * ValidateLink checks the request (the policy too) and that what it names exists; CreateDSource creates
+ * the dSource, with its policy and event sources, and its empty storage; Sync starts the sync state
+ * machine and waits for it, as long as the child may queue for the dSource's lease and then run. If the sync fails, the undo
+ * unmounts the dSource's storage from the staging host (only it: a sync that failed at its last
+ * unmount leaves it mounted, and what made its mount fail is not the dSource's) and deletes the
+ * dSource; the execution fails with the sync's own error (Step Functions reports a failed child as
+ * States.TaskFailed, with the child's error inside the cause). Should the unmount fail, the dSource is
+ * not deleted under its mount, and the unmount's error is added to the cause.
  */
 export class LinkWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -70,15 +78,25 @@ export class LinkWorkflow extends Construct {
     });
 
     const failed = failWithCaughtError(this);
+    const undoMount = new RunCommand(this, 'UnmountStaging', {
+      hostCommands: props.hostCommands,
+      document: 'unmount',
+      planPath: '$.dsource.unmount',
+      resultPath: '$.results.unmountStaging',
+      fields: { MountPath: 'linkedSource.mountLocation' },
+    });
     const undoCreate = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
       payload: sfn.TaskInput.fromObject({ dsourceId: sfn.JsonPath.stringAt('$.dsource.dsourceId') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    undoCreate.addCatch(noteUndoFailure(this, 'NoteDeleteFailure').next(failed), { resultPath: UNDO_ERROR_PATH });
-    sync.addCatch(undoCreate, { resultPath: ERROR_PATH });
+    const { noteUndoFailure } = props.hostCommands;
+    catchUndoFailure(undoMount, this, 'UnmountStaging', noteUndoFailure, failed);
+    catchUndoFailure(undoCreate, this, 'Delete', noteUndoFailure, failed);
+    undoMount.next(undoCreate).next(failed);
 
     // A failed child's cause is its DescribeExecution answer as JSON; its Error and Cause are the
-    // sync's own. Anything else (the child could not start, say) keeps the error as caught.
+    // sync's own. Anything else (the child could not start, say) keeps the error as caught. The error
+    // is the sync's before the undo runs, so that an undo failure is added to the sync's own cause.
     const childFailed = sfn.Condition.and(
       sfn.Condition.stringEquals(`${ERROR_PATH}.Error`, 'States.TaskFailed'),
       sfn.Condition.stringMatches(`${ERROR_PATH}.Cause`, '{*}'),
@@ -98,15 +116,18 @@ export class LinkWorkflow extends Construct {
       },
       resultPath: ERROR_PATH,
     });
-    undoCreate.next(
+    sync.addCatch(
       new sfn.Choice(this, 'IsSyncFailure')
         .when(
           childFailed,
           parse.next(
-            new sfn.Choice(this, 'HasSyncError').when(hasChildError, useChildError.next(failed)).otherwise(failed),
+            new sfn.Choice(this, 'HasSyncError')
+              .when(hasChildError, useChildError.next(undoMount))
+              .otherwise(undoMount),
           ),
         )
-        .otherwise(failed),
+        .otherwise(undoMount),
+      { resultPath: ERROR_PATH },
     );
 
     const definition = validate.next(create).next(sync).next(output).next(new sfn.Succeed(this, 'Linked'));

@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
 import { targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -22,17 +22,18 @@ export interface ProvisionWorkflowProps {
 /**
  * The `provision` workflow: clone a snapshot into a VDB and mount it on a target host (SDK §4.5–4.6).
  *
- * Input `{ vdbId?, name, snapshotId? | sourceDataId?, environmentId, virtualSource: { mountLocation } }`;
+ * Input `{ vdbId?, name, snapshotId? | sourceDataId?, environmentId, virtualSource: { mountLocation }, policy? }`;
  * output `{ vdbId, snapshotId, mountLocation, timeflowId }`, where snapshotId is the VDB's first
  * snapshot and timeflowId its first timeflow.
  *
- * PlanProvision validates the request and chooses the snapshot (the one named, or the latest of the
- * dSource or VDB named as sourceDataId); CheckMountPoint makes sure the target directory is absent or
- * empty and unmounted before anything is created; CreateVdb clones and exports; MountTarget mounts the
- * clone; ConfigureVdb runs `virtual.configure` and records the source config and RUNNING; SnapshotVdb
- * takes the VDB's first snapshot. If a step after CreateVdb fails, the clone is unmounted (best effort,
- * and only if the mount succeeded) and deleted, and the execution fails with the original error's
- * name: a failed provision leaves no clone and no mount behind.
+ * PlanProvision validates the request (the policy too) and chooses the snapshot (the one named, or the
+ * latest of the dSource or VDB named as sourceDataId); CheckMountPoint makes sure the target directory
+ * is absent or empty and unmounted before anything is created; CreateVdb clones, with the policy, and
+ * exports; MountTarget mounts the clone; ConfigureVdb runs `virtual.configure` and records the source
+ * config and RUNNING; SnapshotVdb takes the VDB's first snapshot. If a step after CreateVdb fails, the clone is unmounted (only the
+ * clone: what made a mount fail stays), recorded STOPPED and deleted, and the execution fails with the
+ * original error: a failed provision leaves no clone and no mount behind. Should the unmount fail, the
+ * clone is not deleted under its mount: the execution fails with the original error and the unmount's.
  */
 export class ProvisionWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -54,8 +55,11 @@ export class ProvisionWorkflow extends Construct {
     );
     const snapshot = lambdaStep(this, 'SnapshotVdb', functions.snapshotVdb, {
       payload: sfn.TaskInput.fromObject({
-        vdbId: sfn.JsonPath.stringAt('$.vdb.vdbId'),
-        trigger: { kind: 'workflow', id: sfn.JsonPath.executionId },
+        request: {
+          vdbId: sfn.JsonPath.stringAt('$.vdb.vdbId'),
+          trigger: { kind: 'workflow', id: sfn.JsonPath.executionId },
+        },
+        requestToken: requestToken('SnapshotVdb'),
       }),
       resultPath: '$.snapshot',
     });
@@ -69,18 +73,30 @@ export class ProvisionWorkflow extends Construct {
     });
 
     const failed = failWithCaughtError(this);
+    // The clone is deleted only once nothing of it is mounted: the unmount succeeded, and the engine,
+    // which refuses to delete a RUNNING VDB, is told it is STOPPED.
+    const undoMount = targetCommand(this, 'UnmountTarget', hostCommands, 'unmount', '$.vdb.unmount');
+    const markStopped = updateVdbStateStep(
+      this,
+      'MarkStopped',
+      functions.updateVdbState,
+      { status: 'STOPPED' },
+      {
+        vdbIdPath: '$.vdb.vdbId',
+      },
+    );
     const undoCreate = lambdaStep(this, 'DeleteVdb', functions.deleteVdb, {
       payload: sfn.TaskInput.fromObject({ vdbId: sfn.JsonPath.stringAt('$.vdb.vdbId') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    catchUndoFailure(undoCreate, this, 'Delete', failed);
-    undoCreate.next(failed);
-    const undoMount = targetCommand(this, 'UnmountTarget', hostCommands, 'unmount', '$.vdb.unmount');
-    // Deleting the clone matters more than the unmount; its error stays in the history.
-    undoMount.addCatch(undoCreate, { resultPath: '$.unmountError' });
-    undoMount.next(undoCreate);
-    // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
-    mount.addCatch(undoCreate, { resultPath: ERROR_PATH });
+    const { noteUndoFailure } = hostCommands;
+    catchUndoFailure(undoMount, this, 'UnmountTarget', noteUndoFailure, failed);
+    catchUndoFailure(markStopped, this, 'MarkStopped', noteUndoFailure, failed);
+    catchUndoFailure(undoCreate, this, 'Delete', noteUndoFailure, failed);
+    undoMount.next(markStopped).next(undoCreate).next(failed);
+    // The unmount runs after a failed mount too: it takes away only the clone, should a timed-out or
+    // cancelled mount have left it mounted, and nothing that made the mount fail.
+    mount.addCatch(undoMount, { resultPath: ERROR_PATH });
     configure.addCatch(undoMount, { resultPath: ERROR_PATH });
     snapshot.addCatch(undoMount, { resultPath: ERROR_PATH });
 

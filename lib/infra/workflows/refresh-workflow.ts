@@ -2,6 +2,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
+import type { LeaseResources } from './dataset-lease';
 import { timeflowChangeDefinition } from './timeflow-change';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -14,6 +15,7 @@ export interface RefreshWorkflowProps {
     readonly updateVdbState: lambda.IFunction;
   };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /**
@@ -34,6 +36,7 @@ export class RefreshWorkflow extends Construct {
       plan: { id: 'PlanRefresh', fn: functions.planRefresh },
       functions,
       hostCommands: props.hostCommands,
+      lease: props.lease,
       operation: 'configure',
       succeeded: 'Refreshed',
     });

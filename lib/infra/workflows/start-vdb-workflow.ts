@@ -2,6 +2,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { ERROR_PATH, failWithCaughtError } from './failure-states';
 import { planVdbLifecycleStep, targetCommand, unmountAfterFailure, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -10,6 +11,7 @@ export interface StartVdbWorkflowProps {
   /** The plan-vdb-lifecycle and update-vdb-state functions. */
   readonly functions: { readonly planVdbLifecycle: lambda.IFunction; readonly updateVdbState: lambda.IFunction };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /**
@@ -17,10 +19,11 @@ export interface StartVdbWorkflowProps {
  *
  * Input `{ vdbId }`; output `{ vdbId, status, enabled }`.
  *
- * PlanStartVdb refuses a disabled VDB and plans the mount of its current timeflow; MountTarget mounts
- * it (a VDB already mounted stays so); StartVdb runs `virtual.start` and records RUNNING. If StartVdb
+ * AcquireLease validates the input and takes the VDB's lease; PlanStartVdb refuses a disabled VDB and
+ * plans the mount of its current timeflow; MountTarget mounts it (a VDB already mounted stays so);
+ * StartVdb runs `virtual.start` and records RUNNING; ReleaseLease gives the lease back. If StartVdb
  * fails, a VDB that was not mounted before is unmounted again, and the execution fails with the
- * original error.
+ * original error. Every failure after AcquireLease releases the lease.
  */
 export class StartVdbWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -39,15 +42,23 @@ export class StartVdbWorkflow extends Construct {
       { resultPath: '$.state' },
     );
 
-    const failed = failWithCaughtError(this);
+    const lease = new DatasetLease(this, {
+      workflow: 'start-vdb',
+      lease: props.lease,
+      failed: failWithCaughtError(this),
+    });
+    const { failed } = lease;
+    plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });
     start.addCatch(unmountAfterFailure(this, hostCommands, failed), { resultPath: ERROR_PATH });
 
-    const definition = plan
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(mount)
       .next(start)
-      .next(new sfn.Pass(this, 'Output', { inputPath: '$.state' }))
+      .next(lease.releaseThen(new sfn.Pass(this, 'Output', { inputPath: '$.state' })))
       .next(new sfn.Succeed(this, 'Started'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', { workflow: 'start-vdb', definition }).stateMachine;
   }

@@ -2,6 +2,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { ERROR_PATH, failWithCaughtError } from './failure-states';
 import { planVdbLifecycleStep, remountAfterFailure, targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -10,6 +11,7 @@ export interface StopVdbWorkflowProps {
   /** The plan-vdb-lifecycle and update-vdb-state functions. */
   readonly functions: { readonly planVdbLifecycle: lambda.IFunction; readonly updateVdbState: lambda.IFunction };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
 }
 
 /**
@@ -17,10 +19,11 @@ export interface StopVdbWorkflowProps {
  *
  * Input `{ vdbId }`; output `{ vdbId, status, enabled }`.
  *
- * PlanStopVdb refuses a disabled VDB, runs `virtual.stop` and plans the unmount; UnmountTarget
- * unmounts; MarkStopped records STOPPED. If either host or engine step fails, a VDB that was mounted is
+ * AcquireLease validates the input and takes the VDB's lease; PlanStopVdb refuses a disabled VDB, runs
+ * `virtual.stop` and plans the unmount; UnmountTarget unmounts; MarkStopped records STOPPED;
+ * ReleaseLease gives the lease back. If either host or engine step fails, a VDB that was mounted is
  * mounted again and restarted (`virtual.start`, RUNNING) before the execution fails with the original
- * error.
+ * error. Every failure after AcquireLease releases the lease.
  */
 export class StopVdbWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -39,19 +42,27 @@ export class StopVdbWorkflow extends Construct {
       { resultPath: '$.state' },
     );
 
+    const lease = new DatasetLease(this, {
+      workflow: 'stop-vdb',
+      lease: props.lease,
+      failed: failWithCaughtError(this),
+    });
+    plan.addCatch(lease.failed, { resultPath: ERROR_PATH });
     const restore = remountAfterFailure(this, {
       hostCommands,
       updateVdbState: functions.updateVdbState,
       operation: 'start',
-      failed: failWithCaughtError(this),
+      failed: lease.failed,
     });
     unmount.addCatch(restore, { resultPath: ERROR_PATH });
     mark.addCatch(restore, { resultPath: ERROR_PATH });
 
-    const definition = plan
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(unmount)
       .next(mark)
-      .next(new sfn.Pass(this, 'Output', { inputPath: '$.state' }))
+      .next(lease.releaseThen(new sfn.Pass(this, 'Output', { inputPath: '$.state' })))
       .next(new sfn.Succeed(this, 'Stopped'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', { workflow: 'stop-vdb', definition }).stateMachine;
   }

@@ -1,20 +1,24 @@
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
-import { ERROR_PATH, failWithCaughtError, noteUndoFailure, UNDO_ERROR_PATH } from './failure-states';
+import { DatasetLease, type LeaseResources, queueDuration, runBound } from './dataset-lease';
+import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface SyncWorkflowProps {
-  /** The plan-sync and record-snapshot functions. */
-  readonly functions: { readonly planSync: lambda.IFunction; readonly recordSnapshot: lambda.IFunction };
+  /** The plan-sync, record-snapshot and delete-snapshot functions. */
+  readonly functions: {
+    readonly planSync: lambda.IFunction;
+    readonly recordSnapshot: lambda.IFunction;
+    readonly deleteSnapshot: lambda.IFunction;
+  };
   readonly hostCommands: HostCommandResources;
+  /** The lease functions; a sync queues for the dSource as long as a sync may hold it. */
+  readonly lease: LeaseResources;
 }
-
-/** Time for PlanSync and RecordSnapshot, retries included. */
-const LAMBDA_STEPS_ALLOWANCE = Duration.minutes(5);
 
 /** Request fields the staging commands' parameters come from. */
 const STAGING_FIELDS = { MountPath: 'linkedSource.mountLocation', Destination: 'linkedSource.mountLocation' };
@@ -25,14 +29,24 @@ const STAGING_FIELDS = { MountPath: 'linkedSource.mountLocation', Destination: '
  * Input `{ dsourceId, snapshotParameters: { resync }, trigger: { kind, id? } }`; output
  * `{ dsourceId, snapshotId }`.
  *
- * PlanSync validates the input, exports the dSource and plans the host commands; MountStaging mounts
- * the storage on the staging host; Copy runs rsync there; RecordSnapshot snapshots the storage with
- * provenance; UnmountStaging unmounts it. If Copy or RecordSnapshot fails, the storage is unmounted
- * (best effort) and the execution fails with the original error's name, having recorded no snapshot.
+ * AcquireLease validates the input and takes the dSource's lease, waiting while another run holds it,
+ * so that syncs triggered together run one after the other; PlanSync exports the dSource and plans the
+ * host commands; MountStaging mounts the storage on the staging host; Copy runs rsync there;
+ * RecordSnapshot snapshots the storage with provenance; UnmountStaging unmounts it; ReleaseLease gives
+ * the lease back. A failed sync records no snapshot: if Copy or RecordSnapshot fails, the storage is
+ * unmounted and the execution fails with the original error (and the unmount's, should that fail too);
+ * if UnmountStaging fails, the storage stays mounted, DeleteSnapshot deletes the snapshot just
+ * recorded, and the execution fails with the unmount's error. Every failure after AcquireLease
+ * releases the lease once the undo is done.
  */
 export class SyncWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
-  /** The longest a sync can run: every host command at its poll bound, plus time for the Lambda steps. */
+  /**
+   * The longest a sync can run once it holds the lease: every host command at its poll bound, plus
+   * time for the Lambda steps. It holds the lease no longer.
+   */
+  readonly runDuration: Duration;
+  /** The longest a sync execution can take: queued for the lease as long as another sync may hold it, then run. */
   readonly maxDuration: Duration;
 
   constructor(scope: Construct, id: string, props: SyncWorkflowProps) {
@@ -61,6 +75,7 @@ export class SyncWorkflow extends Construct {
         snapshotParameters: sfn.JsonPath.objectAt('$.snapshotParameters'),
         startedAt: sfn.JsonPath.stringAt('$.plan.startedAt'),
         copyOutput: sfn.JsonPath.stringAt('$.results.copy.Output'),
+        requestToken: requestToken('RecordSnapshot'),
       }),
       resultPath: '$.snapshot',
     });
@@ -78,7 +93,8 @@ export class SyncWorkflow extends Construct {
       },
     });
 
-    const failed = failWithCaughtError(this);
+    const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease, failed: failWithCaughtError(this) });
+    const { failed } = lease;
     const undoMount = new RunCommand(this, 'UnmountStagingAfterFailure', {
       hostCommands,
       document: 'unmount',
@@ -86,26 +102,33 @@ export class SyncWorkflow extends Construct {
       resultPath: '$.results.unmountStagingAfterFailure',
       fields: STAGING_FIELDS,
     });
-    undoMount.addCatch(noteUndoFailure(this, 'NoteUnmountFailure').next(failed), { resultPath: UNDO_ERROR_PATH });
+    catchUndoFailure(undoMount, this, 'Unmount', hostCommands.noteUndoFailure, failed);
     undoMount.next(failed);
+    const undoSnapshot = lambdaStep(this, 'DeleteSnapshot', props.functions.deleteSnapshot, {
+      payload: sfn.TaskInput.fromObject({ snapshotId: sfn.JsonPath.stringAt('$.snapshot.snapshotId') }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    catchUndoFailure(undoSnapshot, this, 'DeleteSnapshot', hostCommands.noteUndoFailure, failed);
+    undoSnapshot.next(failed);
+    plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });
     copy.addCatch(undoMount, { resultPath: ERROR_PATH });
     record.addCatch(undoMount, { resultPath: ERROR_PATH });
-    unmount.addCatch(failed, { resultPath: ERROR_PATH });
+    // The storage stays mounted (the unmount script already tried five times); the snapshot goes.
+    unmount.addCatch(undoSnapshot, { resultPath: ERROR_PATH });
 
-    const definition = plan
+    const definition = lease
+      .acquire()
+      .next(plan)
       .next(mount)
       .next(copy)
       .next(record)
       .next(unmount)
-      .next(output)
+      .next(lease.releaseThen(output))
       .next(new sfn.Succeed(this, 'Synced'));
     this.stateMachine = new WorkflowStateMachine(this, 'Workflow', { workflow: 'sync', definition }).stateMachine;
-    const hostSeconds = [mount, copy, unmount, undoMount].reduce(
-      (sum, command) => sum + command.maxDuration.toSeconds(),
-      0,
-    );
-    this.maxDuration = Duration.seconds(hostSeconds + LAMBDA_STEPS_ALLOWANCE.toSeconds());
+    this.runDuration = runBound(this);
+    this.maxDuration = queueDuration(props.lease.queueWait ?? this.runDuration).plus(this.runDuration);
   }
 }

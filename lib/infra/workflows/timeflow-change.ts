@@ -3,6 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
+import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
 import { targetCommand, updateVdbStateStep } from './vdb-steps';
 
@@ -17,6 +18,7 @@ export interface TimeflowChangeProps {
     readonly updateVdbState: lambda.IFunction;
   };
   readonly hostCommands: HostCommandResources;
+  readonly lease: LeaseResources;
   /** The plugin operation once the new timeflow is mounted: refresh configures, rollback reconfigures. */
   readonly operation: 'configure' | 'reconfigure';
   /** The name of the final Succeed state. */
@@ -27,14 +29,18 @@ export interface TimeflowChangeProps {
  * The states of refresh and rollback, which differ only in how the snapshot is chosen, the timeflow's
  * kind and the plugin operation at the end (SDK §4.9–4.10):
  *
- * Plan (validate, choose the snapshot, `virtual.unconfigure`) → UnmountTarget → CreateTimeflow (clone
- * the snapshot into a new current timeflow, export it) → MountTarget → ConfigureVdb or ReconfigureVdb
- * (record RUNNING) → Output `{ vdbId, timeflowId, snapshotId }`.
+ * AcquireLease (validate, take the VDB's lease, waiting while another run holds it) → Plan (choose the
+ * snapshot, `virtual.unconfigure`) → UnmountTarget → CreateTimeflow (clone the snapshot into a new
+ * current timeflow, export it) → MountTarget → ConfigureVdb or ReconfigureVdb (record RUNNING) →
+ * ReleaseLease → Output `{ vdbId, timeflowId, snapshotId }`.
  *
  * From the unmount on, a failure restores the previous state before the execution fails with the
- * original error: the new timeflow is unmounted (only once it was mounted), RestoreTimeflow switches
- * the VDB back to its previous timeflow and deletes the new one, the previous timeflow is mounted
- * again and reconfigured. The VDB then serves the data it served before.
+ * original error: once the new timeflow exists it is unmounted (only it: what made its mount fail
+ * stays), RestoreTimeflow switches the VDB back to its previous timeflow and deletes the new one, the
+ * previous timeflow is mounted again and reconfigured. The VDB then serves the data it served before.
+ * Each undo step runs only if the one before it succeeded: the new timeflow is never deleted while it
+ * may be mounted, and a failed undo step's error is added to the cause. Every failure after
+ * AcquireLease ends by releasing the lease.
  */
 export function timeflowChangeDefinition(scope: Construct, props: TimeflowChangeProps): sfn.IChainable {
   const { functions, hostCommands } = props;
@@ -66,8 +72,13 @@ export function timeflowChangeDefinition(scope: Construct, props: TimeflowChange
     },
   });
 
-  const failed = failWithCaughtError(scope);
-  const unmountNew = targetCommand(scope, 'UnmountNewTimeflow', hostCommands, 'unmount', '$.plan.unmount');
+  const lease = new DatasetLease(scope, {
+    workflow: props.kind,
+    lease: props.lease,
+    failed: failWithCaughtError(scope),
+  });
+  const { failed } = lease;
+  const unmountNew = targetCommand(scope, 'UnmountNewTimeflow', hostCommands, 'unmount', '$.timeflow.unmount');
   const restore = lambdaStep(scope, 'RestoreTimeflow', functions.restoreTimeflow, {
     payload: sfn.TaskInput.fromObject({
       vdbId: sfn.JsonPath.stringAt('$.plan.vdbId'),
@@ -82,24 +93,29 @@ export function timeflowChangeDefinition(scope: Construct, props: TimeflowChange
     operation: 'reconfigure',
     status: 'RUNNING',
   });
-  catchUndoFailure(unmountNew, scope, 'UnmountNewTimeflow', failed);
-  catchUndoFailure(restore, scope, 'RestoreTimeflow', failed);
-  catchUndoFailure(remount, scope, 'RemountPrevious', failed);
-  catchUndoFailure(reconfigure, scope, 'ReconfigurePrevious', failed);
+  const { noteUndoFailure } = hostCommands;
+  catchUndoFailure(unmountNew, scope, 'UnmountNewTimeflow', noteUndoFailure, failed);
+  catchUndoFailure(restore, scope, 'RestoreTimeflow', noteUndoFailure, failed);
+  catchUndoFailure(remount, scope, 'RemountPrevious', noteUndoFailure, failed);
+  catchUndoFailure(reconfigure, scope, 'ReconfigurePrevious', noteUndoFailure, failed);
   unmountNew.next(restore);
   restore.next(remount).next(reconfigure).next(failed);
 
+  // Nothing has changed before the unmount.
+  plan.addCatch(failed, { resultPath: ERROR_PATH });
   unmount.addCatch(restore, { resultPath: ERROR_PATH });
   create.addCatch(restore, { resultPath: ERROR_PATH });
-  // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
-  mount.addCatch(restore, { resultPath: ERROR_PATH });
+  // After a failed mount too: a timed-out or cancelled mount may have left the new timeflow mounted.
+  mount.addCatch(unmountNew, { resultPath: ERROR_PATH });
   configure.addCatch(unmountNew, { resultPath: ERROR_PATH });
 
-  return plan
+  return lease
+    .acquire()
+    .next(plan)
     .next(unmount)
     .next(create)
     .next(mount)
     .next(configure)
-    .next(output)
+    .next(lease.releaseThen(output))
     .next(new sfn.Succeed(scope, props.succeeded));
 }

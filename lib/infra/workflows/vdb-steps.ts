@@ -64,8 +64,8 @@ export interface RestoreMountProps {
   readonly updateVdbState: lambda.IFunction;
   /** The plugin operation that brings the VDB up again once it is mounted. */
   readonly operation: 'reconfigure' | 'start';
-  /** The workflow's last state, failing with the original error. */
-  readonly failed: sfn.Fail;
+  /** Where the workflow goes to fail with the original error. */
+  readonly failed: sfn.IChainable;
 }
 
 /**
@@ -80,8 +80,9 @@ export function remountAfterFailure(scope: Construct, props: RestoreMountProps):
     operation: props.operation,
     status: 'RUNNING',
   });
-  catchUndoFailure(remount, scope, 'RemountTarget', props.failed);
-  catchUndoFailure(restart, scope, restartId, props.failed);
+  const { noteUndoFailure } = props.hostCommands;
+  catchUndoFailure(remount, scope, 'RemountTarget', noteUndoFailure, props.failed);
+  catchUndoFailure(restart, scope, restartId, noteUndoFailure, props.failed);
   return new sfn.Choice(scope, 'WasMounted')
     .when(sfn.Condition.booleanEquals('$.plan.mounted', true), remount.next(restart).next(props.failed))
     .otherwise(props.failed);
@@ -94,10 +95,10 @@ export function remountAfterFailure(scope: Construct, props: RestoreMountProps):
 export function unmountAfterFailure(
   scope: Construct,
   hostCommands: HostCommandResources,
-  failed: sfn.Fail,
+  failed: sfn.IChainable,
 ): sfn.IChainable {
   const unmount = targetCommand(scope, 'UnmountAfterFailure', hostCommands, 'unmount', '$.plan.unmount');
-  catchUndoFailure(unmount, scope, 'UnmountAfterFailure', failed);
+  catchUndoFailure(unmount, scope, 'UnmountAfterFailure', hostCommands.noteUndoFailure, failed);
   return new sfn.Choice(scope, 'WasMounted')
     .when(sfn.Condition.booleanEquals('$.plan.mounted', true), failed)
     .otherwise(unmount.next(failed));

@@ -23,7 +23,12 @@ export interface VirtualSource {
 }
 
 /** Source addresses that mean "the staging host itself": copy locally, without SSH. */
-const LOCAL_ADDRESSES = new Set(['localhost', '127.0.0.1', '::1']);
+const LOCAL_ADDRESSES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether a linked source's address names the staging host itself, so that its copy reads a local path. */
+export function isLocalAddress(sourceAddress: string): boolean {
+  return LOCAL_ADDRESSES.has(sourceAddress.toLowerCase());
+}
 
 /**
  * The directory-tree plugin's operations, as pure functions. Those that touch a host return a
@@ -54,7 +59,7 @@ export const operations = {
     preSnapshot(source: StagedSource, snapshotParameters: SnapshotParameters): HostPlan {
       const { sourceAddress, username, mountLocation, excludes = [] } = source.parameters;
       const path = source.sourceConfig.path;
-      const from = LOCAL_ADDRESSES.has(sourceAddress) ? path : `${username}@${sourceAddress}:${path}`;
+      const from = isLocalAddress(sourceAddress) ? path : `${username}@${sourceAddress}:${path}`;
       return {
         document: 'copy',
         hostId: source.stagingEnvironment.hostId,

@@ -43,9 +43,12 @@ export const linkedSourceDefinition = {
   properties: {
     sourceAddress: {
       type: 'string',
-      pattern: '^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$',
+      // No ':' in a host name: `host:` would make the copy source `user@host::path`, rsync's daemon mode
+      // (plain TCP, no SSH). An IPv6 address is given in brackets, as rsync and ssh take it.
+      pattern: '^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]{1,44}\\])$',
       prettyName: 'Host from which to copy',
-      description: 'IP or FQDN of host from which to copy; localhost copies on the staging host itself',
+      description:
+        'IP address (IPv6 in brackets, [2001:db8::7]) or FQDN of host from which to copy; localhost, 127.0.0.1 or [::1] copies on the staging host itself',
     },
     username: {
       type: 'string',

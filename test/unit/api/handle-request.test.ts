@@ -6,6 +6,7 @@ import { ErrorNames, SnapflowError } from '../../../lib/core/errors';
 import type { EngineApi } from '../../../lib/core/ports';
 import type { WorkflowName } from '../../../lib/core/workflow-inputs';
 import { records, stubEngine } from '../../support/stub-engine';
+import { stubSchedules } from '../../support/stub-schedules';
 
 /** Records what it starts; answers every job as RUNNING. */
 class RecordingStarter implements WorkflowStarter, JobReader {
@@ -35,7 +36,8 @@ class RecordingStarter implements WorkflowStarter, JobReader {
 
 function setup(engine: Partial<EngineApi> = {}) {
   const workflows = new RecordingStarter();
-  const ports: ApiPorts = { engine: stubEngine(engine), workflows, jobs: workflows };
+  const schedules = stubSchedules({ [records.dsource.id]: new Date('2026-11-22T01:30:00.000Z') });
+  const ports: ApiPorts = { engine: stubEngine(engine), workflows, jobs: workflows, schedules };
   const send = (
     operationId: OperationId,
     request: { id?: string; query?: Record<string, string>; body?: string | object } = {},
@@ -49,7 +51,7 @@ function setup(engine: Partial<EngineApi> = {}) {
       },
       ports,
     );
-  return { ports, workflows, send };
+  return { ports, workflows, schedules, send };
 }
 
 const provisionBody = {
@@ -307,6 +309,7 @@ describe('handleRequest', () => {
       engine: stubEngine({}),
       workflows: new RecordingStarter(),
       jobs: new RecordingStarter(),
+      schedules: stubSchedules(),
     };
 
     const answer = await handleRequest(

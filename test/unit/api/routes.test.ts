@@ -38,17 +38,19 @@ describe('routes', () => {
     expect(new Set(all.map((route) => `${route.method} ${route.path}`)).size).toBe(all.length);
   });
 
-  it('start every workflow there is, each from one route', () => {
+  it('start every workflow there is, each from one route (retention from one per kind of dataset)', () => {
     const started = all.flatMap((route) => (route.kind === 'workflow' ? [route.workflow] : []));
-    expect([...started].sort()).toEqual(Object.keys(workflowInputSchemas).sort());
+    expect([...started].sort()).toEqual([...Object.keys(workflowInputSchemas), 'retention'].sort());
   });
 
-  it('answer 202 for every workflow route and never for the others', () => {
-    for (const route of all) expect(route.status === 202, route.operationId).toBe(route.kind === 'workflow');
+  it('answer 202 for every route that starts jobs and never for the others', () => {
+    for (const route of all)
+      expect(route.status === 202, route.operationId).toBe(route.kind === 'workflow' || route.kind === 'events');
   });
 
-  it('name request fields in snake_case, except inside the plugin parameter objects', () => {
+  it('name request fields in snake_case, except inside the plugin parameter objects and PutEvents entries', () => {
     for (const route of all) {
+      if (route.kind === 'events') continue;
       for (const field of Object.keys(route.body?.properties ?? {}))
         expect(field, route.operationId).toMatch(/^[a-z_]+$/);
       for (const field of Object.keys(route.query?.properties ?? {}))
@@ -60,6 +62,7 @@ describe('routes', () => {
       'source_data_id',
       'environment_id',
       'virtual_source',
+      'policy',
     ]);
   });
 

@@ -8,6 +8,7 @@ import type { EngineApi } from '../../../lib/core/ports';
 import type { WorkflowName } from '../../../lib/core/workflow-inputs';
 import { buildLocalApi } from '../../../lib/local/local-api';
 import { records, stubEngine } from '../../support/stub-engine';
+import { stubSchedules } from '../../support/stub-schedules';
 
 /** Jobs that go through the states the test scripts, one per read. */
 class ScriptedJobs implements WorkflowStarter, JobReader {
@@ -90,7 +91,7 @@ async function cli(
 ) {
   const jobs = new ScriptedJobs(options.script ?? succeeds);
   const server = await buildLocalApi({
-    ports: { engine: stubEngine(options.engine ?? {}), workflows: jobs, jobs },
+    ports: { engine: stubEngine(options.engine ?? {}), workflows: jobs, jobs, schedules: stubSchedules() },
     token: 'cli-test-token',
     log: () => undefined,
   });
@@ -251,5 +252,171 @@ describe('main', () => {
 
     expect(run.code).toBe(2);
     expect(run.err).toContain('--backend must be auto, btrfs or dir');
+  });
+});
+
+describe('policies, retention marks and events', () => {
+  const link = [
+    'dsource',
+    'link',
+    '--name',
+    'app',
+    '--source-config',
+    records.sourceConfig.id,
+    '--staging-environment',
+    records.environment.id,
+    '--mount-location',
+    '/mnt/staging',
+  ];
+
+  it('links with a schedule, the counts given changed from the default retention, and event sources', async () => {
+    const run = await cli([
+      ...link,
+      '--cron',
+      '0 2 * * *',
+      '--time-zone',
+      'Europe/Berlin',
+      '--keep-daily',
+      '30',
+      '--keep-at-least',
+      '3',
+      '--event-source',
+      's3://app-drops/incoming/',
+      '--no-wait',
+    ]);
+
+    expect(run.code, run.err).toBe(0);
+    expect(run.jobs.started[0]?.input).toMatchObject({
+      policy: {
+        schedule: { cron: '0 2 * * *', timeZone: 'Europe/Berlin' },
+        retention: { hourly: 24, daily: 30, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 3 },
+      },
+      eventSources: [{ kind: 's3', bucket: 'app-drops', prefix: 'incoming/' }],
+    });
+  });
+
+  it('changes only what the flags name of a policy, and prints the dSource as it is then', async () => {
+    const calls: unknown[] = [];
+    const run = await cli(['dsource', 'set-policy', records.dsource.id, '--keep-daily', '3', '--cron', '15 * * * *'], {
+      engine: {
+        getDSource: async () => records.dsource,
+        updateDatasetSettings: async (_id, input) => {
+          calls.push(input);
+          return { ...records.dsource, ...(input as object) };
+        },
+      },
+    });
+
+    expect(run.code, run.err).toBe(0);
+    expect(calls).toEqual([
+      {
+        policy: {
+          schedule: { cron: '15 * * * *', timeZone: records.dsource.policy.schedule.timeZone },
+          retention: { ...records.dsource.policy.retention, daily: 3 },
+        },
+      },
+    ]);
+    expect(run.out).toMatch(/^policy\.schedule\.cron\s+15 \* \* \* \*$/m);
+  });
+
+  it('removes a VDB’s schedule, and refuses a set-policy with nothing to set or a count that is no number', async () => {
+    const engine = {
+      getVdb: async () => records.vdb,
+      updateDatasetSettings: async () => records.vdb,
+    };
+
+    expect((await cli(['vdb', 'set-policy', records.vdb.id, '--no-schedule'], { engine })).code).toBe(0);
+    for (const argv of [
+      ['vdb', 'set-policy', records.vdb.id],
+      ['vdb', 'set-policy', records.vdb.id, '--keep-daily', 'seven'],
+      ['vdb', 'set-policy', records.vdb.id, '--time-zone', 'UTC'],
+      ['dsource', 'set-policy', records.dsource.id, '--event-source', 'https://example.com/x'],
+    ]) {
+      const run = await cli(argv, { engine: { ...engine, getDSource: async () => records.dsource } });
+      expect(run.code, argv.join(' ')).toBe(2);
+    }
+  });
+
+  it('sets and clears a snapshot’s expiry and its retain-forever mark', async () => {
+    const bodies: unknown[] = [];
+    const engine = {
+      updateSnapshot: async (_id: string, input: object) => {
+        bodies.push(input);
+        return records.snapshot;
+      },
+    };
+
+    for (const argv of [
+      ['snapshot', 'set-expiry', records.snapshot.id, '--expires-at', '2027-01-01T00:00:00Z'],
+      ['snapshot', 'set-expiry', records.snapshot.id, '--clear'],
+      ['snapshot', 'retain', records.snapshot.id],
+      ['snapshot', 'retain', records.snapshot.id, '--no-forever'],
+    ])
+      expect((await cli(argv, { engine })).code, argv.join(' ')).toBe(0);
+    expect((await cli(['snapshot', 'set-expiry', records.snapshot.id], { engine })).code).toBe(2);
+
+    expect(bodies).toEqual([
+      { expiresAt: '2027-01-01T00:00:00Z' },
+      { expiresAt: null },
+      { retainForever: true },
+      { retainForever: false },
+    ]);
+  });
+
+  it('sends a Source Data Changed event and follows the sync it starts, or says nothing matched', async () => {
+    const catalog = {
+      listDSources: async () => [records.dsource],
+      listSourceConfigs: async () => [records.sourceConfig],
+      listEnvironments: async () => [records.environment],
+    };
+
+    const matched = await cli(['event', 'send', '--dsource', records.dsource.id], { engine: catalog });
+    const unmatched = await cli(['event', 'send', '--source-host', 'elsewhere', '--source-path', '/srv/app'], {
+      engine: catalog,
+    });
+
+    expect(matched.code, matched.err).toBe(0);
+    expect(matched.jobs.started).toEqual([
+      {
+        workflow: 'sync',
+        input: expect.objectContaining({
+          dsourceId: records.dsource.id,
+          trigger: { kind: 'event', id: expect.any(String) },
+        }),
+      },
+    ]);
+    expect(matched.out).toMatch(/^Event [0-9a-f-]{36}: started sync-[0-9a-f]{16}\nsync-[0-9a-f]{16} SUCCEEDED/);
+    expect(unmatched.out).toMatch(/^Event [0-9a-f-]{36}: no dSource matched; nothing started$/);
+    expect(unmatched.jobs.started).toEqual([]);
+    expect((await cli(['event', 'send', '--source-host', 'local'])).code).toBe(2);
+  });
+
+  it('applies retention as a dry run and prints what it would keep and delete, and why', async () => {
+    const report = 'snapshot  created  decision\nsnap-1    …        keep: newest';
+    const run = await cli(['dsource', 'retention', records.dsource.id, '--dry-run'], {
+      engine: { getDSource: async () => records.dsource },
+      script: (job) => [
+        {
+          ...job,
+          status: 'SUCCEEDED',
+          endedAt: '2026-11-21T10:00:00.300Z',
+          output: {
+            datasetId: records.dsource.id,
+            dryRun: true,
+            kept: [{ id: 'snap-1', reasons: [] }],
+            deleted: [],
+            report,
+          },
+        },
+      ],
+    });
+
+    expect(run.code, run.err).toBe(0);
+    expect(run.jobs.started).toEqual([
+      { workflow: 'retention', input: expect.objectContaining({ datasetId: records.dsource.id, dryRun: true }) },
+    ]);
+    expect(run.out).toBe(
+      `${(run.jobs.started[0] as { input: { trigger: { id: string } } }).input.trigger.id} SUCCEEDED in 0.30 s: dataset_id ${records.dsource.id}, dry_run true\n${report}`,
+    );
   });
 });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MOUNT_PATH_PATTERN,
   mountLocationProblem,
   normalize,
   pathsOverlap,
+  SYSTEM_DIRECTORIES,
+  systemDirectoryOf,
   UNIX_PATH_PATTERN,
   unixPathProblem,
 } from '../../../lib/core/paths';
@@ -32,13 +35,37 @@ describe('unixPathProblem', () => {
   });
 
   it('rejects a path longer than 4095 characters', () => {
-    expect(unixPathProblem(`/${'a'.repeat(4095)}`)).toBe('is longer than 4095 characters');
+    expect(unixPathProblem(`/${'a/'.repeat(2047)}b`)).toBe('is longer than 4095 characters');
+  });
+
+  it('rejects a name longer than 255 characters, which no Linux filesystem takes', () => {
+    expect(unixPathProblem(`/mnt/${'a'.repeat(255)}`)).toBeUndefined();
+    expect(unixPathProblem(`/mnt/${'a'.repeat(256)}/x`)).toBe('has a name longer than 255 characters');
+  });
+
+  it('names a NUL or a lone surrogate without printing it', () => {
+    expect(unixPathProblem('/mnt/a\u0000b')).toBe('contains "\\u0000", which is not allowed in host paths');
+    expect(unixPathProblem('/mnt/\ud800')).toBe('contains "\\ud800", which is not allowed in host paths');
   });
 
   it('agrees with UNIX_PATH_PATTERN, which the SSM documents enforce', () => {
     const pattern = new RegExp(UNIX_PATH_PATTERN);
-    for (const path of ['/srv/data', '/a/.hidden', '/srv/../etc', 'rel', '/a b', '/a;b', '/..', '/.'])
-      expect(pattern.test(path)).toBe(unixPathProblem(path) === undefined);
+    const long = `/${'a/'.repeat(2047)}b`;
+    for (const path of [
+      '/srv/data',
+      '/a/.hidden',
+      '/srv/../etc',
+      'rel',
+      '/a b',
+      '/a;b',
+      '/..',
+      '/.',
+      `/${'n'.repeat(255)}`,
+      `/${'n'.repeat(256)}`,
+      long,
+      long.slice(1),
+    ])
+      expect(pattern.test(path), path.slice(0, 40)).toBe(unixPathProblem(path) === undefined);
   });
 });
 
@@ -52,6 +79,27 @@ describe('mountLocationProblem', () => {
   it('accepts a path beside a system directory', () => {
     expect(mountLocationProblem('/etcetera/mnt')).toBeUndefined();
     expect(mountLocationProblem('/mnt/snapflow/vdb-1')).toBeUndefined();
+  });
+
+  it('sees through repeated and trailing slashes', () => {
+    expect(mountLocationProblem('//')).toBe('is the root directory');
+    expect(mountLocationProblem('/var//log/')).toBe('is inside the system directory /var/log');
+    expect(systemDirectoryOf('/var/lib//x')).toBe('/var/lib');
+    expect(systemDirectoryOf('/var/libx')).toBeUndefined();
+  });
+
+  it('agrees with MOUNT_PATH_PATTERN, which the SSM documents enforce for mount points and copy targets', () => {
+    const pattern = new RegExp(MOUNT_PATH_PATTERN);
+    const values = [
+      '/',
+      '//',
+      '/mnt/x',
+      '/var/tmp/x',
+      'rel',
+      '/a/../b',
+      ...SYSTEM_DIRECTORIES.flatMap((dir) => [dir, `${dir}/`, `${dir}/x`, `/${dir}//x`, `${dir}x`, `${dir}-2/x`]),
+    ];
+    for (const value of values) expect(pattern.test(value), value).toBe(mountLocationProblem(value) === undefined);
   });
 });
 

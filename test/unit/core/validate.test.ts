@@ -37,7 +37,7 @@ describe('validate', () => {
     const error = failure({ ...good, extra: 1 });
     expect(error.field).toBe('input.extra');
     expect(error.action).toBe(
-      'Remove it; known fields are: vdbId, name, snapshotId, sourceDataId, environmentId, virtualSource.',
+      'Remove it; known fields are: vdbId, name, snapshotId, sourceDataId, environmentId, virtualSource, policy.',
     );
   });
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineClient } from '../../../lib/adapters/engine-client';
+import { createEngineClient, type EngineClient } from '../../../lib/adapters/engine-client';
 import { ErrorNames, SnapflowError, TransientErrorNames } from '../../../lib/core/errors';
 import type { Provenance } from '../../../lib/core/model';
 import { type RunningEngine, startEngine } from '../../../lib/engine/start-engine';
@@ -84,7 +84,9 @@ describe('createEngineClient', () => {
     expect(await client.getVdb(vdb.id)).toEqual(running_);
     expect(await client.health()).toMatchObject({ status: 'ok', backend: { kind: 'dir' } });
 
-    // Act and assess: deletes resolve to nothing, and the records are gone.
+    // Act and assess: a RUNNING VDB is refused; deletes resolve to nothing, and the records are gone.
+    await expect(client.deleteVdb(vdb.id)).rejects.toMatchObject({ name: ErrorNames.Conflict, field: 'id' });
+    await client.updateVdb(vdb.id, { status: 'STOPPED' });
     await expect(client.deleteVdb(vdb.id)).resolves.toBeUndefined();
     await expect(client.deleteSnapshot(snapshot.id)).resolves.toBeUndefined();
     await expect(client.deleteDSource(dsource.id)).resolves.toBeUndefined();
@@ -96,7 +98,7 @@ describe('createEngineClient', () => {
   it('runs timeflows, space, dependents, snapshot exports and environment deletion over HTTP', async () => {
     // Prepare: a dSource under a chosen id with two snapshots, and a VDB of the first one.
     const client = createEngineClient({ url: running.url, token: TOKEN });
-    const environment = await client.createEnvironment({ name: 'timeflows', hostId: 'local' });
+    const environment = await client.createEnvironment({ name: 'timeflows', hostId: 'i-0123456789abcdef0' });
     const sourceConfig = await client.createSourceConfig({
       environmentId: environment.id,
       name: 'data',
@@ -157,20 +159,138 @@ describe('createEngineClient', () => {
     // Act and assess: tearing down, the environment last.
     await expect(client.deleteTimeflow(refreshed.timeflow.id)).resolves.toBeUndefined();
     await client.deleteVdb(vdb.id);
+    await expect(client.deleteSourceConfig(sourceConfig.id)).rejects.toMatchObject({
+      name: ErrorNames.DependentsExist,
+      message: expect.stringContaining(dsource.id),
+    });
     await client.deleteDSource(dsource.id);
     expect(await client.listDependents(environment.id)).toEqual([
       { kind: 'sourceConfig', id: sourceConfig.id, reason: expect.stringContaining(sourceConfig.id) },
     ]);
-    const spare = await client.createEnvironment({ name: 'spare', hostId: 'local', scratchPath: '/srv/scratch' });
+    await expect(client.deleteSourceConfig(sourceConfig.id)).resolves.toBeUndefined();
+    expect(await client.listDependents(environment.id)).toEqual([]);
+    const spare = await client.createEnvironment({
+      name: 'spare',
+      hostId: 'mi-0123456789abcdef0',
+      scratchPath: '/srv/scratch',
+    });
     expect(spare.scratchPath).toBe('/srv/scratch');
     await expect(client.deleteEnvironment(spare.id)).resolves.toBeUndefined();
     await expect(client.getEnvironment(spare.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
   });
 
+  it('takes, refuses and releases leases, and repeats a snapshot by its request token, over HTTP', async () => {
+    // Prepare
+    const client = createEngineClient({ url: running.url, token: TOKEN });
+    const environment = await client.createEnvironment({ name: 'leases', hostId: 'i-89abcdef' });
+    const sourceConfig = await client.createSourceConfig({ environmentId: environment.id, name: 'd', path: '/srv/l' });
+    const dsource = await client.createDSource({
+      name: 'leased',
+      sourceConfigId: sourceConfig.id,
+      stagingEnvironmentId: environment.id,
+      parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/client-leases' },
+    });
+    const holder = 'arn:aws:states:us-east-1:123456789012:execution:sync:a&b=c?d';
+
+    // Act
+    const lease = await client.acquireLease(dsource.id, { holder, ttlSeconds: 120 });
+    const busy = await client
+      .acquireLease(dsource.id, { holder: 'other', ttlSeconds: 120 })
+      .then(unexpected, (error: unknown) => error);
+    await client.releaseLease(dsource.id, 'other');
+    const stillBusy = await client
+      .acquireLease(dsource.id, { holder: 'other', ttlSeconds: 120 })
+      .then(unexpected, (error: unknown) => error);
+    await client.releaseLease(dsource.id, holder);
+    const taken = await client.acquireLease(dsource.id, { holder: 'other', ttlSeconds: 120 });
+    const input = { provenance, metadata: {}, requestToken: `${holder}/Snapshot` };
+    const first = await client.snapshotDataset(dsource.id, input);
+    const again = await client.snapshotDataset(dsource.id, input);
+
+    // Assess
+    expect(lease).toEqual({ datasetId: dsource.id, holder, expiresAt: expect.any(String) });
+    expect(Date.parse(lease.expiresAt) - Date.now()).toBeGreaterThan(100_000);
+    for (const refusal of [busy, stillBusy])
+      expect(refusal).toMatchObject({ name: ErrorNames.DatasetBusy, message: expect.stringContaining(holder) });
+    expect(taken.holder).toBe('other');
+    expect(again).toEqual(first);
+    expect(await client.listSnapshots({ datasetId: dsource.id })).toEqual([first]);
+  });
+
+  it('sets policies, event sources and snapshot retention over HTTP, with defaults and idempotent creates', async () => {
+    // Prepare
+    const client = createEngineClient({ url: running.url, token: TOKEN });
+    const environment = await client.createEnvironment({ name: 'policies', hostId: 'i-89abcdee' });
+    const sourceConfig = await client.createSourceConfig({ environmentId: environment.id, name: 'd', path: '/srv/p' });
+    // Typed through the port, whatever EventSource type it names.
+    const drops = [{ kind: 's3', bucket: 'client-drops', prefix: 'in/' }] as unknown as NonNullable<
+      Parameters<EngineClient['updateDatasetSettings']>[1]['eventSources']
+    >;
+    const dsourceInput = {
+      id: 'ds-00000000000000f5',
+      name: 'with policy',
+      sourceConfigId: sourceConfig.id,
+      stagingEnvironmentId: environment.id,
+      parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/client-policies' },
+      policy: { schedule: { cron: '15 * * * *', timeZone: 'Europe/Paris' }, retention: { hourly: 48 } },
+    };
+
+    // Act
+    const dsource = await client.createDSource(dsourceInput);
+    const repeated = await client.createDSource({ ...dsourceInput });
+    const conflict = await client
+      .createDSource({ ...dsourceInput, policy: { retention: { hourly: 48 } } })
+      .then(unexpected, (error: unknown) => error);
+    const synced = await client.updateDatasetSettings(dsource.id, { eventSources: drops });
+    const snapshot = await client.snapshotDataset(dsource.id, { provenance, metadata: {} });
+    const vdb = await client.createVdb({
+      name: 'dev',
+      snapshotId: snapshot.id,
+      environmentId: environment.id,
+      parameters: { mountLocation: '/mnt/client-policies-vdb' },
+    });
+    const vdbPatched = await client.updateDatasetSettings(vdb.id, { policy: { retention: { daily: 2 } } });
+    const refused = await client
+      .updateDatasetSettings(vdb.id, { eventSources: drops })
+      .then(unexpected, (error: unknown) => error);
+    const retained = await client.updateSnapshot(snapshot.id, {
+      retainForever: true,
+      expiresAt: '2032-01-01T00:00:00Z',
+    });
+    const released = await client.updateSnapshot(snapshot.id, { retainForever: false, expiresAt: null });
+    const badExpiry = await client
+      .updateSnapshot(snapshot.id, { expiresAt: '1 January' })
+      .then(unexpected, (error: unknown) => error);
+
+    // Assess
+    expect(dsource.policy).toEqual({
+      schedule: { cron: '15 * * * *', timeZone: 'Europe/Paris' },
+      retention: { hourly: 48, daily: 0, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    });
+    expect(dsource.eventSources).toEqual([]);
+    expect(repeated).toEqual(dsource);
+    expect(conflict).toMatchObject({ name: ErrorNames.Conflict, field: 'id' });
+    expect(synced).toEqual({ ...dsource, eventSources: [{ kind: 's3', bucket: 'client-drops', prefix: 'in/' }] });
+    expect(await client.getDSource(dsource.id)).toEqual(synced);
+    expect(vdb.policy).toEqual({
+      schedule: null,
+      retention: { hourly: 24, daily: 7, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    });
+    expect(vdbPatched).toEqual({
+      ...vdb,
+      policy: { schedule: null, retention: { hourly: 0, daily: 2, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 } },
+    });
+    expect(refused).toMatchObject({ name: ErrorNames.Validation, field: 'eventSources' });
+    expect(retained).toEqual({ ...snapshot, retainForever: true, expiresAt: '2032-01-01T00:00:00.000Z' });
+    expect(released).toEqual(snapshot);
+    expect(await client.getSnapshot(snapshot.id)).toEqual(snapshot);
+    expect(badExpiry).toMatchObject({ name: ErrorNames.Validation, field: 'expiresAt' });
+  });
+
   it('turns error answers into SnapflowErrors with the same name, message, action and field', async () => {
     // Prepare
     const client = createEngineClient({ url: running.url, token: TOKEN });
-    const environment = await client.createEnvironment({ name: 'errors', hostId: 'local' });
+    const environment = await client.createEnvironment({ name: 'errors', hostId: 'i-0123abcd' });
 
     // Act
     const failure = await client

@@ -1,13 +1,19 @@
-import { link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { link, mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MountEntry } from '../../../lib/adapters/mount-table';
 import { ErrorNames } from '../../../lib/core/errors';
 import type { Provenance, Snapshot } from '../../../lib/core/model';
+import { DEFAULT_RETENTION, DEFAULT_SNAPSHOT_POLICY } from '../../../lib/core/snapshot-policy';
 import { ID_PATTERN } from '../../../lib/core/workflow-inputs';
 import { DirBackend } from '../../../lib/engine/backends/dir-backend';
-import { Engine } from '../../../lib/engine/engine';
+import { Engine, type EngineOptions } from '../../../lib/engine/engine';
 import { MetadataStore } from '../../../lib/engine/metadata-store';
-import { makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
+import { IS_ROOT, makeTempRoot, removeTempRoot } from '../../support/engine-temp-root';
+
+const run = promisify(execFile);
 
 const provenance: Provenance = { trigger: { kind: 'api' }, pluginVersion: '0.1.0' };
 
@@ -18,11 +24,11 @@ function unexpected(value: unknown): never {
 const linkedSource = { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/staging/data' };
 
 /** An engine over a dir backend and a metadata file under `root`, reconciled as at start-up. */
-async function openEngine(root: string) {
+async function openEngine(root: string, options: Pick<EngineOptions, 'mounts' | 'now'> = {}) {
   const backend = new DirBackend(join(root, 'engine'));
   await backend.open();
   const store = await MetadataStore.open(join(root, 'engine', 'metadata.json'));
-  const engine = new Engine({ backend, backendReason: 'dir backend: chosen by the test', store });
+  const engine = new Engine({ backend, backendReason: 'dir backend: chosen by the test', store, ...options });
   const report = await engine.reconcile();
   return { engine, backend, report };
 }
@@ -41,10 +47,10 @@ describe('Engine', () => {
     await removeTempRoot(root);
   });
 
-  /** A local environment and a source config on it, a dSource staged locally, and a second host. */
+  /** A local environment and a source config on it, a dSource staged locally, and two more hosts. */
   async function seed() {
     const local = await engine.createEnvironment({ name: 'local', hostId: 'local' });
-    const alsoLocal = await engine.createEnvironment({ name: 'local again', hostId: 'local' });
+    const target = await engine.createEnvironment({ name: 'target', hostId: 'mi-0123456789abcdef0' });
     const remote = await engine.createEnvironment({ name: 'remote', hostId: 'i-0123456789abcdef0' });
     const sourceConfig = await engine.createSourceConfig({ environmentId: local.id, name: 'data', path: '/srv/data' });
     const dsource = await engine.createDSource({
@@ -53,7 +59,7 @@ describe('Engine', () => {
       stagingEnvironmentId: local.id,
       parameters: linkedSource,
     });
-    return { local, alsoLocal, remote, sourceConfig, dsource };
+    return { local, target, remote, sourceConfig, dsource };
   }
 
   /** Where a dSource's or VDB's current tree is. */
@@ -135,12 +141,12 @@ describe('Engine', () => {
   describe('deleteEnvironment', () => {
     it('refuses while source configs, staging dSources or VDBs use it, listing each by id', async () => {
       // Prepare
-      const { local, alsoLocal, sourceConfig, dsource, snapshot } = await seedSnapshot();
-      const vdb = await provision(snapshot, alsoLocal.id);
+      const { local, target, sourceConfig, dsource, snapshot } = await seedSnapshot();
+      const vdb = await provision(snapshot, target.id);
 
       // Act
       const refusals = await Promise.all(
-        [local.id, alsoLocal.id].map((id) => engine.deleteEnvironment(id).then(unexpected, (error: unknown) => error)),
+        [local.id, target.id].map((id) => engine.deleteEnvironment(id).then(unexpected, (error: unknown) => error)),
       );
 
       // Assess
@@ -148,7 +154,7 @@ describe('Engine', () => {
         { kind: 'sourceConfig', id: sourceConfig.id, reason: expect.stringContaining(sourceConfig.id) },
         { kind: 'dsource', id: dsource.id, reason: expect.stringContaining(dsource.id) },
       ]);
-      expect(await engine.listDependents(alsoLocal.id)).toEqual([
+      expect(await engine.listDependents(target.id)).toEqual([
         { kind: 'vdb', id: vdb.id, reason: expect.stringContaining(vdb.id) },
       ]);
       for (const refusal of refusals)
@@ -262,12 +268,12 @@ describe('Engine', () => {
     });
 
     it('refuses a staging mount already used on the same host', async () => {
-      const { sourceConfig, alsoLocal } = await seed();
+      const { sourceConfig, local } = await seed();
       await expect(
         engine.createDSource({
           name: 'x',
           sourceConfigId: sourceConfig.id,
-          stagingEnvironmentId: alsoLocal.id,
+          stagingEnvironmentId: local.id,
           parameters: linkedSource,
         }),
       ).rejects.toMatchObject({ name: ErrorNames.Conflict, field: 'linkedSource.mountLocation' });
@@ -445,7 +451,7 @@ describe('Engine', () => {
 
     it('refuses a mount location another VDB uses on the same host, or inside it', async () => {
       // Prepare
-      const { snapshot, local, alsoLocal } = await seedSnapshot();
+      const { snapshot, local } = await seedSnapshot();
       const first = await engine.createVdb({
         name: 'dev',
         snapshotId: snapshot.id,
@@ -458,7 +464,7 @@ describe('Engine', () => {
         engine.createVdb({
           name: 'qa',
           snapshotId: snapshot.id,
-          environmentId: alsoLocal.id,
+          environmentId: local.id,
           parameters: { mountLocation },
         }),
       );
@@ -473,10 +479,10 @@ describe('Engine', () => {
     });
 
     it('refuses the host path of a dSource staging mount, but allows it on another host', async () => {
-      const { snapshot, dsource, alsoLocal, remote } = await seedSnapshot();
+      const { snapshot, dsource, local, remote } = await seedSnapshot();
       const parameters = { mountLocation: linkedSource.mountLocation };
       await expect(
-        engine.createVdb({ name: 'qa', snapshotId: snapshot.id, environmentId: alsoLocal.id, parameters }),
+        engine.createVdb({ name: 'qa', snapshotId: snapshot.id, environmentId: local.id, parameters }),
       ).rejects.toMatchObject({
         name: ErrorNames.Conflict,
         field: 'virtualSource.mountLocation',
@@ -638,15 +644,15 @@ describe('Engine', () => {
       expect(await reopened.engine.getTimeflow(dsource.currentTimeflowId)).toEqual(
         await engine.getTimeflow(dsource.currentTimeflowId),
       );
-      expect(reopened.report).toEqual({ removedTimeflows: [], removedSnapshots: [], inconsistencies: [] });
+      expect(reopened.report).toEqual({ quarantinedTimeflows: [], quarantinedSnapshots: [], inconsistencies: [] });
     });
   });
 
   describe('reconcile and health', () => {
-    it('removes storage that no record refers to, as a crash between the two steps leaves', async () => {
+    it('sets aside storage that no record refers to, as a crash between the two steps leaves, keeping its data', async () => {
       // Prepare
       const { dsource } = await seed();
-      await backend.createDataset('tf-00000000000000aa');
+      await writeFile(join(await backend.createDataset('tf-00000000000000aa'), 'data.txt'), 'unrecorded');
       await backend.snapshot(dsource.currentTimeflowId, 'snap-00000000000000bb');
       expect((await engine.health()).inconsistencies.map((problem) => problem.kind)).toEqual([
         'orphan-storage',
@@ -654,12 +660,68 @@ describe('Engine', () => {
       ]);
 
       // Act
-      const { report } = await openEngine(root);
+      const reopened = await openEngine(root);
+      const again = await openEngine(root);
 
       // Assess
-      expect(report.removedTimeflows).toEqual(['tf-00000000000000aa']);
-      expect(report.removedSnapshots).toEqual(['snap-00000000000000bb']);
+      expect(reopened.report).toMatchObject({
+        quarantinedTimeflows: ['tf-00000000000000aa'],
+        quarantinedSnapshots: ['snap-00000000000000bb'],
+        inconsistencies: [],
+      });
+      expect(again.report).toMatchObject({ quarantinedTimeflows: [], quarantinedSnapshots: [] });
       expect(await backend.list()).toEqual({ datasets: [dsource.currentTimeflowId], snapshots: [] });
+      const aside = join(backend.root, 'pool', 'datasets', '.orphan-tf-00000000000000aa');
+      expect(await readFile(join(aside, 'data.txt'), 'utf8')).toBe('unrecorded');
+      const health = await again.engine.health();
+      expect(health).toMatchObject({ status: 'ok', inconsistencies: [] });
+      expect(health.quarantined).toEqual([
+        {
+          kind: 'timeflow',
+          id: 'tf-00000000000000aa',
+          path: aside,
+          message: expect.stringContaining(`remove it with: rm -rf '${aside}'`),
+        },
+        {
+          kind: 'snapshot',
+          id: 'snap-00000000000000bb',
+          path: join(backend.root, 'pool', 'snapshots', '.orphan-snap-00000000000000bb'),
+          message: expect.stringMatching(/older metadata file/),
+        },
+      ]);
+    });
+
+    it('destroys nothing when an older metadata file is restored: newer storage is set aside whole', async () => {
+      // Prepare: a backup of the metadata, then a dSource and a snapshot made after it.
+      const metadata = join(root, 'engine', 'metadata.json');
+      const { local, sourceConfig } = await seed();
+      const backup = await readFile(metadata, 'utf8');
+      const newer = await engine.createDSource({
+        name: 'newer',
+        sourceConfigId: sourceConfig.id,
+        stagingEnvironmentId: local.id,
+        parameters: { ...linkedSource, mountLocation: '/mnt/newer' },
+      });
+      await writeFile(join(currentTree(newer), 'precious.txt'), 'only copy');
+      const snapshot = await engine.snapshotDataset(newer.id, { provenance, metadata: {} });
+
+      // Act: the backup is restored and the engine started on it, twice.
+      await writeFile(metadata, backup);
+      const { report } = await openEngine(root);
+      await openEngine(root);
+
+      // Assess
+      expect(report).toMatchObject({
+        quarantinedTimeflows: [newer.currentTimeflowId],
+        quarantinedSnapshots: [snapshot.id],
+      });
+      const datasets = join(backend.root, 'pool', 'datasets');
+      expect(await readFile(join(datasets, `.orphan-${newer.currentTimeflowId}`, 'precious.txt'), 'utf8')).toBe(
+        'only copy',
+      );
+      expect(
+        await readFile(join(backend.root, 'pool', 'snapshots', `.orphan-${snapshot.id}`, 'precious.txt'), 'utf8'),
+      ).toBe('only copy');
     });
 
     it('keeps records whose storage is missing and reports them on health', async () => {
@@ -1110,6 +1172,675 @@ describe('Engine', () => {
     });
   });
 
+  describe('createEnvironment for a host already registered', () => {
+    it('answers the same environment for the same registration, and refuses another naming hostId', async () => {
+      // Prepare
+      const first = await engine.createEnvironment({ name: 'build', hostId: 'local' });
+
+      // Act
+      const again = await engine.createEnvironment({
+        name: 'build',
+        hostId: 'local',
+        scratchPath: '/var/tmp/snapflow',
+      });
+      const refusals = await Promise.all(
+        [
+          { name: 'other', hostId: 'local' },
+          { name: 'build', hostId: 'local', scratchPath: '/srv/scratch' },
+        ].map((input) => engine.createEnvironment(input).then(unexpected, (error: unknown) => error)),
+      );
+
+      // Assess
+      expect(again).toEqual(first);
+      for (const refusal of refusals)
+        expect(refusal).toMatchObject({
+          name: ErrorNames.Conflict,
+          field: 'hostId',
+          message: expect.stringMatching(new RegExp(`hostId local .*${first.id}.*"build"`)),
+          action: expect.stringContaining(`Use environment ${first.id}`),
+        });
+      expect(await engine.listEnvironments()).toEqual([first]);
+      // Once forgotten, the host can be registered anew.
+      await engine.deleteEnvironment(first.id);
+      expect(await engine.createEnvironment({ name: 'other', hostId: 'local' })).toMatchObject({ name: 'other' });
+    });
+  });
+
+  describe('deleteSourceConfig', () => {
+    it('refuses while a dSource was linked from it, listing it; deletes it once nothing uses it', async () => {
+      // Prepare
+      const { local, sourceConfig, dsource } = await seed();
+
+      // Act
+      const refusal = await engine.deleteSourceConfig(sourceConfig.id).then(unexpected, (error: unknown) => error);
+      const dependents = await engine.listDependents(sourceConfig.id);
+      await engine.deleteDSource(dsource.id);
+      await engine.deleteSourceConfig(sourceConfig.id);
+
+      // Assess
+      expect(refusal).toMatchObject({
+        name: ErrorNames.DependentsExist,
+        message: expect.stringContaining(dsource.id),
+        action: expect.stringContaining(`/dependents/${sourceConfig.id}`),
+      });
+      expect(dependents).toEqual([
+        { kind: 'dsource', id: dsource.id, reason: expect.stringContaining(sourceConfig.id) },
+      ]);
+      await expect(engine.getSourceConfig(sourceConfig.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await expect(engine.deleteSourceConfig(sourceConfig.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      await expect(engine.getSpace(local.id)).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'id' });
+      // With its source config gone, the environment can go too.
+      await engine.deleteEnvironment(local.id);
+      expect((await engine.listEnvironments()).map((environment) => environment.id)).not.toContain(local.id);
+    });
+  });
+
+  describe('snapshotDataset with a request token', () => {
+    const requestToken = 'arn:aws:states:us-east-1:123456789012:execution:sync:run-1/SnapshotDataset';
+
+    it('answers the snapshot the first call made when the call is repeated, also after a restart', async () => {
+      // Prepare
+      const { dsource } = await seed();
+      const input = { provenance, metadata: {}, requestToken };
+
+      // Act
+      const first = await engine.snapshotDataset(dsource.id, input);
+      const repeats = await Promise.all([
+        engine.snapshotDataset(dsource.id, input),
+        engine.snapshotDataset(dsource.id, { ...input, provenance: { ...provenance, durationMs: 7 } }),
+      ]);
+      const reopened = await openEngine(root);
+      const afterRestart = await reopened.engine.snapshotDataset(dsource.id, input);
+      const other = await reopened.engine.snapshotDataset(dsource.id, { ...input, requestToken: 'another run' });
+
+      // Assess
+      for (const repeat of [...repeats, afterRestart]) expect(repeat).toEqual(first);
+      expect(other.id).not.toBe(first.id);
+      expect(await reopened.engine.listSnapshots({ datasetId: dsource.id })).toEqual([first, other]);
+      expect((await backend.list()).snapshots.sort()).toEqual([first.id, other.id].sort());
+      // The token is the caller's business: no answer shows it.
+      for (const answered of [first, await reopened.engine.getSnapshot(first.id)])
+        expect(answered).not.toHaveProperty('requestToken');
+    });
+
+    it('refuses the token of a snapshot of another dataset, and a malformed token, naming requestToken', async () => {
+      const { dsource, snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+      const mine = await engine.snapshotDataset(dsource.id, { provenance, metadata: {}, requestToken });
+      await expect(engine.snapshotDataset(vdb.id, { provenance, metadata: {}, requestToken })).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        field: 'requestToken',
+        message: expect.stringContaining(mine.id),
+      });
+      for (const bad of ['', 'line\nbreak', 'x'.repeat(1025)])
+        await expect(
+          engine.snapshotDataset(dsource.id, { provenance, metadata: {}, requestToken: bad }),
+        ).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'requestToken' });
+      expect(await engine.listSnapshots({ datasetId: vdb.id })).toEqual([]);
+    });
+  });
+
+  describe('leases', () => {
+    let clock: number;
+
+    beforeEach(async () => {
+      clock = Date.parse('2026-11-21T10:00:00.000Z');
+      ({ engine, backend } = await openEngine(root, { now: () => new Date(clock) }));
+    });
+
+    it('gives a dataset to one holder at a time, renews it for that holder, and frees it on release', async () => {
+      // Prepare
+      const { dsource } = await seed();
+
+      // Act and assess: run-a takes it; run-b is refused, naming run-a and the expiry.
+      expect(await engine.acquireLease(dsource.id, { holder: 'run-a', ttlSeconds: 60 })).toEqual({
+        datasetId: dsource.id,
+        holder: 'run-a',
+        expiresAt: '2026-11-21T10:01:00.000Z',
+      });
+      const busy = await engine
+        .acquireLease(dsource.id, { holder: 'run-b', ttlSeconds: 60 })
+        .then(unexpected, (error: unknown) => error);
+      expect(busy).toMatchObject({
+        name: ErrorNames.DatasetBusy,
+        message: `dataset ${dsource.id} is busy: run-a holds its lease until 2026-11-21T10:01:00.000Z`,
+        action: expect.stringMatching(/^Wait for run-a to finish.*2026-11-21T10:01:00\.000Z.*retry later\.$/),
+      });
+
+      // Renewal by the holder moves the expiry; a release by another leaves the lease alone.
+      clock += 30_000;
+      expect(await engine.acquireLease(dsource.id, { holder: 'run-a', ttlSeconds: 60 })).toMatchObject({
+        expiresAt: '2026-11-21T10:01:30.000Z',
+      });
+      await engine.releaseLease(dsource.id, 'run-b');
+      await expect(engine.acquireLease(dsource.id, { holder: 'run-b', ttlSeconds: 60 })).rejects.toMatchObject({
+        name: ErrorNames.DatasetBusy,
+      });
+
+      // Released by its holder, it is free.
+      await engine.releaseLease(dsource.id, 'run-a');
+      await engine.releaseLease(dsource.id, 'run-a');
+      expect(await engine.acquireLease(dsource.id, { holder: 'run-b', ttlSeconds: 60 })).toMatchObject({
+        holder: 'run-b',
+      });
+    });
+
+    it('frees an expired lease, keeps leases across a restart, and drops them with their dataset', async () => {
+      // Prepare
+      const { dsource, local, sourceConfig } = await seed();
+      const other = await engine.createDSource({
+        name: 'other',
+        sourceConfigId: sourceConfig.id,
+        stagingEnvironmentId: local.id,
+        parameters: { ...linkedSource, mountLocation: '/mnt/other' },
+      });
+      await engine.acquireLease(dsource.id, { holder: 'run-a', ttlSeconds: 10 });
+      await engine.acquireLease(other.id, { holder: 'run-a', ttlSeconds: 3600 });
+
+      // Act and assess: past its expiry the lease is free; the other dataset's is not.
+      clock += 10_000;
+      expect(await engine.acquireLease(dsource.id, { holder: 'run-b', ttlSeconds: 600 })).toMatchObject({
+        holder: 'run-b',
+      });
+      const reopened = (await openEngine(root, { now: () => new Date(clock) })).engine;
+      for (const [datasetId, holder] of [
+        [dsource.id, 'run-b'],
+        [other.id, 'run-a'],
+      ] as const)
+        await expect(reopened.acquireLease(datasetId, { holder: 'run-c', ttlSeconds: 60 })).rejects.toMatchObject({
+          name: ErrorNames.DatasetBusy,
+          message: expect.stringContaining(holder),
+        });
+
+      // Deleting the dataset drops its lease; releasing it afterwards is harmless.
+      await reopened.deleteDSource(dsource.id);
+      await reopened.releaseLease(dsource.id, 'run-b');
+      await expect(reopened.acquireLease(dsource.id, { holder: 'run-b', ttlSeconds: 60 })).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'datasetId',
+      });
+      const stored = JSON.parse(await readFile(join(root, 'engine', 'metadata.json'), 'utf8'));
+      expect(stored.leases).toEqual([{ datasetId: other.id, holder: 'run-a', expiresAt: '2026-11-21T11:00:00.000Z' }]);
+    });
+
+    it('refuses a bad holder or ttlSeconds, naming the field', async () => {
+      const { dsource } = await seed();
+      for (const [input, field] of [
+        [{ holder: '', ttlSeconds: 60 }, 'holder'],
+        [{ holder: 'run\n', ttlSeconds: 60 }, 'holder'],
+        [{ holder: 'run', ttlSeconds: 0 }, 'ttlSeconds'],
+        [{ holder: 'run', ttlSeconds: 1.5 }, 'ttlSeconds'],
+        [{ holder: 'run', ttlSeconds: 8 * 24 * 3600 }, 'ttlSeconds'],
+      ] as const)
+        await expect(engine.acquireLease(dsource.id, input)).rejects.toMatchObject({
+          name: ErrorNames.Validation,
+          field,
+        });
+      await expect(engine.releaseLease(dsource.id, '')).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'holder',
+      });
+    });
+  });
+
+  describe('deletes of VDBs in use', () => {
+    it('refuses a RUNNING VDB, saying to stop it or use the delete-vdb workflow; deletes it once STOPPED', async () => {
+      // Prepare
+      const { snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+      await engine.updateVdb(vdb.id, { status: 'RUNNING' });
+
+      // Act
+      const refusal = await engine.deleteVdb(vdb.id).then(unexpected, (error: unknown) => error);
+      await engine.updateVdb(vdb.id, { status: 'STOPPED' });
+      await engine.deleteVdb(vdb.id);
+
+      // Assess
+      expect(refusal).toMatchObject({
+        name: ErrorNames.Conflict,
+        message: expect.stringContaining(`VDB ${vdb.id} is RUNNING: it is mounted at /mnt/dev`),
+        action: expect.stringMatching(/stop.*delete-vdb workflow/i),
+      });
+      await expect(engine.getVdb(vdb.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    });
+
+    it('refuses to delete storage that is mounted anywhere, naming the mount point, and deletes it once unmounted', async () => {
+      // Prepare: the pool as a filesystem of its own, as the btrfs backend has it, and a VDB refreshed once.
+      let table: MountEntry[] = [];
+      ({ engine, backend } = await openEngine(root, { mounts: async () => table }));
+      const { dsource, snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+      const vdbSnapshot = await engine.snapshotDataset(vdb.id, { provenance, metadata: {} });
+      const second = await engine.snapshotDataset(dsource.id, { provenance, metadata: {} });
+      const { vdb: refreshed } = await engine.createTimeflow(vdb.id, { snapshotId: second.id, kind: 'refresh' });
+      const pool = await realpath(join(backend.root, 'pool'));
+      const poolMount = { device: '0:99', root: '/', mountPoint: pool, fsType: 'btrfs', source: '/dev/loop9' };
+      const bind = (root: string, mountPoint: string) => ({ ...poolMount, root, mountPoint });
+      const refusals: [string, () => Promise<void>, MountEntry[], string][] = [
+        // A host's bind mount of the VDB's current timeflow: its mount root is the subvolume's path.
+        [
+          'VDB',
+          () => engine.deleteVdb(vdb.id),
+          [bind(`/datasets/${refreshed.currentTimeflowId}`, '/mnt/dev')],
+          '/mnt/dev',
+        ],
+        // Something mounted inside the VDB's tree.
+        [
+          'VDB',
+          () => engine.deleteVdb(vdb.id),
+          [{ ...poolMount, device: '0:5', mountPoint: `${pool}/datasets/${refreshed.currentTimeflowId}/cache` }],
+          `${pool}/datasets/${refreshed.currentTimeflowId}/cache`,
+        ],
+        // The old timeflow, still mounted somewhere.
+        [
+          'timeflow',
+          () => engine.deleteTimeflow(vdb.currentTimeflowId),
+          [bind(`/datasets/${vdb.currentTimeflowId}/sub`, '/srv/old')],
+          '/srv/old',
+        ],
+        // A snapshot exported read-only (V2P) into a host's scratch path.
+        [
+          'snapshot',
+          () => engine.deleteSnapshot(vdbSnapshot.id),
+          [bind(`/snapshots/${vdbSnapshot.id}`, '/var/tmp/snapflow/export-1')],
+          '/var/tmp/snapflow/export-1',
+        ],
+      ];
+
+      // Act and assess
+      for (const [label, remove, mounts, mountPoint] of refusals) {
+        table = [poolMount, ...mounts];
+        await expect(remove(), label).rejects.toMatchObject({
+          name: ErrorNames.Conflict,
+          message: expect.stringContaining(`is mounted at ${mountPoint}`),
+          action: expect.stringContaining(`Unmount ${mountPoint}`),
+        });
+      }
+      // Unrelated mounts of the same filesystem, and of names that merely start alike, block nothing.
+      table = [poolMount, bind(`/datasets/${refreshed.currentTimeflowId}x`, '/mnt/x'), bind('/snapshots', '/mnt/all')];
+      expect((await engine.listTimeflows({ datasetId: vdb.id })).length).toBe(2);
+      await engine.deleteVdb(vdb.id);
+      table = [poolMount, bind(`/datasets/${dsource.currentTimeflowId}`, '/mnt/staging/data')];
+      await expect(engine.deleteDSource(dsource.id)).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        message: expect.stringContaining('/mnt/staging/data'),
+      });
+      expect(await engine.getDSource(dsource.id)).toEqual(dsource);
+      table = [poolMount];
+      await engine.deleteDSource(dsource.id);
+      expect(await backend.list()).toEqual({ datasets: [], snapshots: [] });
+    });
+
+    it.runIf(IS_ROOT)(
+      'refuses to delete a VDB whose storage is really bind-mounted, reading /proc/self/mountinfo',
+      async () => {
+        // Prepare
+        const { snapshot, local } = await seedSnapshot();
+        const vdb = await provision(snapshot, local.id);
+        const mountPoint = join(root, 'mnt');
+        await mkdir(mountPoint);
+        await run('mount', ['--bind', currentTree(vdb), mountPoint]);
+        try {
+          // Act and assess
+          await expect(engine.deleteVdb(vdb.id)).rejects.toMatchObject({
+            name: ErrorNames.Conflict,
+            message: expect.stringContaining(`is mounted at ${await realpath(mountPoint)}`),
+          });
+          expect(await readFile(join(mountPoint, 'data.txt'), 'utf8')).toBe('v1');
+        } finally {
+          await run('umount', [mountPoint]);
+        }
+        await engine.deleteVdb(vdb.id);
+        await expect(engine.getVdb(vdb.id)).rejects.toMatchObject({ name: ErrorNames.NotFound });
+      },
+    );
+  });
+
+  describe('exports and deletes racing', () => {
+    it('answers an export asked after a delete as NotFoundError, never a path to deleted storage', async () => {
+      const { dsource, snapshot } = await seedSnapshot();
+      const deleting = engine.deleteDSource(dsource.id);
+      const exports = [engine.exportDataset(dsource.id, { readOnly: false }), engine.exportSnapshot(snapshot.id)];
+      await deleting;
+      for (const exported of exports) await expect(exported).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    });
+  });
+
+  describe('snapshot policies and event sources', () => {
+    const dsourceId = 'ds-00000000000000c1';
+    const vdbId = 'vdb-00000000000000c2';
+    const nightly = { schedule: { cron: ' 30 2 * * * ', timeZone: 'Europe/Berlin' }, retention: { daily: 14 } };
+    const nightlyResolved = {
+      schedule: { cron: '30 2 * * *', timeZone: 'Europe/Berlin' },
+      retention: { hourly: 0, daily: 14, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    };
+    const drops = { kind: 's3' as const, bucket: 'app-drops', prefix: 'incoming/' };
+
+    /** A create of a dSource on the seeded source config, under `dsourceId`. */
+    async function dsourceInput() {
+      const { sourceConfig, remote } = await seed();
+      return {
+        id: dsourceId,
+        name: 'with policy',
+        sourceConfigId: sourceConfig.id,
+        stagingEnvironmentId: remote.id,
+        parameters: { ...linkedSource, mountLocation: '/mnt/policy' },
+      };
+    }
+
+    it('gives a dSource the default policy and no event sources, and a VDB no schedule and the default retention', async () => {
+      // Act
+      const { dsource, snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+
+      // Assess
+      expect(DEFAULT_SNAPSHOT_POLICY.schedule).toBeNull();
+      expect(dsource.policy).toEqual({ schedule: null, retention: { ...DEFAULT_RETENTION } });
+      expect(dsource.eventSources).toEqual([]);
+      expect(vdb.policy).toEqual({ schedule: null, retention: { ...DEFAULT_RETENTION } });
+      expect(snapshot).not.toHaveProperty('expiresAt');
+      expect(snapshot).not.toHaveProperty('retainForever');
+    });
+
+    it('stores the resolved policy and the event sources given, across a restart', async () => {
+      // Prepare
+      const input = await dsourceInput();
+
+      // Act
+      const dsource = await engine.createDSource({ ...input, policy: nightly, eventSources: [drops] });
+      const snapshot = await engine.snapshotDataset(dsource.id, { provenance, metadata: {} });
+      const vdb = await engine.createVdb({
+        name: 'hourly',
+        snapshotId: snapshot.id,
+        environmentId: input.stagingEnvironmentId,
+        parameters: { mountLocation: '/mnt/hourly' },
+        policy: { schedule: { cron: '0 * * * *', timeZone: 'UTC' }, retention: { hourly: 6, keepAtLeast: 3 } },
+      });
+      const restarted = (await openEngine(root)).engine;
+
+      // Assess
+      expect(dsource).toMatchObject({ policy: nightlyResolved, eventSources: [drops] });
+      expect(vdb.policy).toEqual({
+        schedule: { cron: '0 * * * *', timeZone: 'UTC' },
+        retention: { hourly: 6, daily: 0, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 3 },
+      });
+      expect(await restarted.getDSource(dsource.id)).toEqual(dsource);
+      expect(await restarted.getVdb(vdb.id)).toEqual(vdb);
+    });
+
+    it.each([
+      [{ policy: { schedule: { cron: '61 * * * *', timeZone: 'UTC' } } }, 'policy.schedule.cron'],
+      [{ policy: { schedule: { cron: '0 2 * * *', timeZone: 'Mars/Olympus' } } }, 'policy.schedule.timeZone'],
+      [{ policy: { schedule: { cron: '0 2 * * *' } } }, 'policy.schedule.timeZone'],
+      [{ policy: { retention: {} } }, 'policy.retention'],
+      [{ policy: { retention: { hourly: -1 } } }, 'policy.retention.hourly'],
+      [{ policy: { retention: { keepAtLeast: 0 } } }, 'policy.retention.keepAtLeast'],
+      [{ policy: { retention: { daily: 7 }, keep: 'all' } }, 'policy.keep'],
+      [{ policy: 'nightly' }, 'policy'],
+      [{ eventSources: [{ ...drops, bucket: 'Not_A_Bucket' }] }, 'eventSources.0.bucket'],
+      [{ eventSources: [drops, { ...drops, kind: 'sqs' }] }, 'eventSources.1.kind'],
+      [{ eventSources: [{ kind: 's3', bucket: 'app-drops' }] }, 'eventSources.0.prefix'],
+      [{ eventSources: [{ ...drops, region: 'eu-west-1' }] }, 'eventSources.0.region'],
+      [{ eventSources: [drops, { ...drops }] }, 'eventSources.1'],
+      [{ eventSources: drops }, 'eventSources'],
+      [
+        { eventSources: Array.from({ length: 17 }, (_, index) => ({ ...drops, prefix: `p${index}/` })) },
+        'eventSources',
+      ],
+    ])('refuses a dSource with %j, with ValidationError naming %s', async (settings, field) => {
+      const input = await dsourceInput();
+      await expect(engine.createDSource({ ...input, ...(settings as object) })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field,
+        message: expect.stringContaining(field),
+      });
+      expect(await engine.listDSources()).toHaveLength(1);
+    });
+
+    it('refuses a VDB with a bad policy, naming the field', async () => {
+      const { snapshot, local } = await seedSnapshot();
+      await expect(
+        engine.createVdb({
+          name: 'dev',
+          snapshotId: snapshot.id,
+          environmentId: local.id,
+          parameters: { mountLocation: '/mnt/dev' },
+          policy: { schedule: { cron: 'every hour', timeZone: 'UTC' } },
+        }),
+      ).rejects.toMatchObject({ name: ErrorNames.Validation, field: 'policy.schedule.cron' });
+      expect(await engine.listVdbs()).toEqual([]);
+    });
+
+    it('repeats a create with the same resolved policy and event sources, and refuses other ones with ConflictError', async () => {
+      // Prepare
+      const input = await dsourceInput();
+      const first = await engine.createDSource({ ...input, policy: nightly, eventSources: [drops] });
+      const other = {
+        ...input,
+        id: 'ds-00000000000000c3',
+        name: 'defaults',
+        parameters: { ...input.parameters, mountLocation: '/mnt/policy-defaults' },
+      };
+      const defaulted = await engine.createDSource(other);
+
+      // Act
+      const repeats = [
+        await engine.createDSource({ ...input, policy: nightlyResolved, eventSources: [drops] }),
+        await engine.createDSource({
+          ...input,
+          policy: { ...nightly, schedule: { ...nightly.schedule, cron: '30 2 * * *' } },
+          eventSources: [drops],
+        }),
+        await engine.createDSource({ ...other, policy: {} }),
+        await engine.createDSource({ ...other, policy: { schedule: null }, eventSources: [] }),
+      ];
+
+      // Assess
+      expect(repeats).toEqual([first, first, defaulted, defaulted]);
+      for (const changed of [
+        { policy: { ...nightly, retention: { daily: 15 } } },
+        { policy: undefined },
+        { eventSources: [] },
+        { eventSources: [{ ...drops, prefix: 'other/' }] },
+      ])
+        await expect(
+          engine.createDSource({ ...input, policy: nightly, eventSources: [drops], ...changed }),
+        ).rejects.toMatchObject({
+          name: ErrorNames.Conflict,
+          field: 'id',
+          message: expect.stringContaining(dsourceId),
+        });
+      const { snapshot, local } = await seedSnapshotOf(first.id);
+      const vdbInput = {
+        id: vdbId,
+        name: 'dev',
+        snapshotId: snapshot.id,
+        environmentId: local,
+        parameters: { mountLocation: '/mnt/dev' },
+      };
+      const vdb = await engine.createVdb(vdbInput);
+      expect(await engine.createVdb({ ...vdbInput, policy: { schedule: null } })).toEqual(vdb);
+      await expect(engine.createVdb({ ...vdbInput, policy: { retention: { hourly: 1 } } })).rejects.toMatchObject({
+        name: ErrorNames.Conflict,
+        field: 'id',
+      });
+      expect(await engine.listDSources()).toHaveLength(3);
+      expect(await engine.listVdbs()).toHaveLength(1);
+    });
+
+    /** A snapshot of the dataset, and the id of the environment it stages on. */
+    async function seedSnapshotOf(datasetId: string) {
+      const snapshot = await engine.snapshotDataset(datasetId, { provenance, metadata: {} });
+      return { snapshot, local: (await engine.getDSource(datasetId)).stagingEnvironmentId };
+    }
+
+    it("replaces a dSource's policy and event sources, each only when given, durably", async () => {
+      // Prepare
+      const input = await dsourceInput();
+      const dsource = await engine.createDSource({ ...input, eventSources: [drops] });
+
+      // Act
+      const withPolicy = await engine.updateDatasetSettings(dsource.id, { policy: nightly });
+      const withSources = await engine.updateDatasetSettings(dsource.id, {
+        eventSources: [drops, { ...drops, prefix: 'late/' }],
+      });
+      const cleared = await engine.updateDatasetSettings(dsource.id, { policy: {}, eventSources: [] });
+      const restarted = (await openEngine(root)).engine;
+
+      // Assess
+      expect(withPolicy).toEqual({ ...dsource, policy: nightlyResolved });
+      expect(withSources).toEqual({
+        ...dsource,
+        policy: nightlyResolved,
+        eventSources: [drops, { ...drops, prefix: 'late/' }],
+      });
+      expect(cleared).toEqual({
+        ...dsource,
+        policy: { schedule: null, retention: { ...DEFAULT_RETENTION } },
+        eventSources: [],
+      });
+      expect(await restarted.getDSource(dsource.id)).toEqual(cleared);
+    });
+
+    it("replaces a VDB's policy, and refuses event sources for a VDB with ValidationError naming eventSources", async () => {
+      // Prepare
+      const { snapshot, local } = await seedSnapshot();
+      const vdb = await provision(snapshot, local.id);
+
+      // Act
+      const updated = await engine.updateDatasetSettings(vdb.id, { policy: nightly });
+      const refusal = engine.updateDatasetSettings(vdb.id, { policy: {}, eventSources: [drops] });
+
+      // Assess
+      expect(updated).toEqual({ ...vdb, policy: nightlyResolved });
+      await expect(refusal).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'eventSources',
+        message: expect.stringMatching(/^eventSources .*VDB/),
+      });
+      expect(await engine.getVdb(vdb.id)).toEqual(updated);
+    });
+
+    it.each([
+      [{}, undefined, /names no setting/],
+      [{ policy: { retention: { weekly: 'many' } } }, 'policy.retention.weekly', /^policy\.retention\.weekly /],
+      [
+        { policy: { schedule: { cron: '* * 31 2 1', timeZone: 'UTC' } } },
+        'policy.schedule.cron',
+        /^policy\.schedule\.cron /,
+      ],
+      [{ eventSources: [{ ...drops, prefix: 'a\nb' }] }, 'eventSources.0.prefix', /^eventSources\.0\.prefix /],
+      [{ eventSources: [drops, drops] }, 'eventSources.1', /^eventSources\.1 repeats eventSources\.0/],
+      [{ schedule: null }, 'schedule', /^schedule is not a known field/],
+    ])('refuses the settings %j, naming %s and changing nothing', async (settings, field, message) => {
+      const { dsource } = await seed();
+      await expect(engine.updateDatasetSettings(dsource.id, settings as object)).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        message: expect.stringMatching(message),
+        ...(field === undefined ? {} : { field }),
+      });
+      expect(await engine.getDSource(dsource.id)).toEqual(dsource);
+    });
+
+    it('answers NotFoundError for settings of an unknown dataset', async () => {
+      await expect(engine.updateDatasetSettings('ds-0000000000000000', { policy: {} })).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+        field: 'datasetId',
+      });
+    });
+
+    it("sets and clears a snapshot's expiry and retain-forever mark, durably, keeping its request token", async () => {
+      // Prepare
+      const { dsource } = await seed();
+      const requestToken = 'exec-1/SnapshotDataset';
+      const snapshot = await engine.snapshotDataset(dsource.id, { provenance, metadata: {}, requestToken });
+
+      // Act
+      const expiring = await engine.updateSnapshot(snapshot.id, { expiresAt: '2030-06-30T00:00:00Z' });
+      const kept = await engine.updateSnapshot(snapshot.id, { retainForever: true });
+      const restarted = (await openEngine(root)).engine;
+      const reloaded = await restarted.getSnapshot(snapshot.id);
+      const unexpiring = await restarted.updateSnapshot(snapshot.id, { expiresAt: null });
+      const cleared = await restarted.updateSnapshot(snapshot.id, { retainForever: false });
+      const both = await restarted.updateSnapshot(snapshot.id, {
+        expiresAt: '2020-01-01T00:00:00.5Z',
+        retainForever: true,
+      });
+
+      // Assess
+      expect(expiring).toEqual({ ...snapshot, expiresAt: '2030-06-30T00:00:00.000Z' });
+      expect(kept).toEqual({ ...snapshot, expiresAt: '2030-06-30T00:00:00.000Z', retainForever: true });
+      expect(reloaded).toEqual(kept);
+      expect(unexpiring).toEqual({ ...snapshot, retainForever: true });
+      expect(cleared).toEqual(snapshot);
+      expect(cleared).not.toHaveProperty('retainForever');
+      expect(both).toEqual({ ...snapshot, expiresAt: '2020-01-01T00:00:00.500Z', retainForever: true });
+      expect(await restarted.listSnapshots({ datasetId: dsource.id })).toEqual([both]);
+      expect(both).not.toHaveProperty('requestToken');
+      expect((await restarted.snapshotDataset(dsource.id, { provenance, metadata: {}, requestToken })).id).toBe(
+        snapshot.id,
+      );
+    });
+
+    it.each([
+      [{}, 'request', /names no field/],
+      [{ expiresAt: 'tomorrow' }, 'expiresAt', /^expiresAt "tomorrow" is not a UTC timestamp/],
+      [{ expiresAt: '2030-02-30T00:00:00Z' }, 'expiresAt', /^expiresAt .* is not a UTC timestamp/],
+      [{ expiresAt: '2030-06-30T00:00:00+02:00' }, 'expiresAt', /^expiresAt /],
+      [{ expiresAt: 1_900_000_000 }, 'expiresAt', /^expiresAt /],
+      [{ retainForever: 'yes' }, 'retainForever', /^retainForever must be of type boolean/],
+      [{ pinned: true }, 'pinned', /^pinned is not a known field/],
+    ])('refuses the snapshot change %j, naming %s and changing nothing', async (change, field, message) => {
+      const { snapshot } = await seedSnapshot();
+      const refusal = engine.updateSnapshot(snapshot.id, change as { retainForever?: boolean });
+      await expect(refusal).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field,
+        message: expect.stringMatching(message),
+      });
+      await expect(refusal).rejects.toMatchObject({ action: expect.not.stringContaining('request.') });
+      expect(await engine.getSnapshot(snapshot.id)).toEqual(snapshot);
+    });
+
+    it('answers NotFoundError for an unknown snapshot', async () => {
+      await expect(engine.updateSnapshot('snap-0000000000000000', { retainForever: true })).rejects.toMatchObject({
+        name: ErrorNames.NotFound,
+      });
+    });
+
+    it('loads a version-2 file written before policies as records with the defaults and no expiry', async () => {
+      // Prepare: the file as an engine before policies wrote it.
+      const input = await dsourceInput();
+      const dsource = await engine.createDSource(input);
+      const snapshot = await engine.snapshotDataset(dsource.id, { provenance, metadata: {} });
+      const vdb = await provision(snapshot, input.stagingEnvironmentId);
+      const path = join(root, 'engine', 'metadata.json');
+      const written = JSON.parse(await readFile(path, 'utf8'));
+      for (const record of written.dsources) {
+        delete record.policy;
+        delete record.eventSources;
+      }
+      for (const record of written.vdbs) delete record.policy;
+      await writeFile(path, JSON.stringify(written));
+
+      // Act
+      const { engine: loaded, report } = await openEngine(root);
+      const updated = await loaded.updateDatasetSettings(dsource.id, { eventSources: [drops] });
+
+      // Assess
+      expect(report.inconsistencies).toEqual([]);
+      expect(await loaded.getDSource(dsource.id)).toEqual({ ...dsource, eventSources: [drops] });
+      expect(updated.policy).toEqual({ schedule: null, retention: { ...DEFAULT_RETENTION } });
+      expect(await loaded.getVdb(vdb.id)).toEqual(vdb);
+      expect(await loaded.getSnapshot(snapshot.id)).toEqual(snapshot);
+      const rewritten = JSON.parse(await readFile(path, 'utf8'));
+      expect(rewritten.dsources.find((record: { id: string }) => record.id === dsource.id).policy).toEqual(
+        dsource.policy,
+      );
+      expect(rewritten.vdbs[0].policy).toEqual(vdb.policy);
+    });
+  });
+
   describe('migration from version 1', () => {
     const hex = { dsource: '00000000000000a1', vdb: '00000000000000b2' };
     const ids = {
@@ -1188,19 +1919,24 @@ describe('Engine', () => {
             { from: ids.vdb, to: timeflows.vdb },
           ],
         },
-        removedTimeflows: [],
-        removedSnapshots: [],
+        quarantinedTimeflows: [],
+        quarantinedSnapshots: [],
         inconsistencies: [],
       });
       expect(await pool.list()).toEqual({ datasets: [timeflows.dsource, timeflows.vdb], snapshots: [ids.snapshot] });
       expect(await migrated.getEnvironment(ids.environment)).toMatchObject({ scratchPath: '/var/tmp/snapflow' });
-      expect(await migrated.getDSource(ids.dsource)).toMatchObject({ currentTimeflowId: timeflows.dsource });
+      expect(await migrated.getDSource(ids.dsource)).toMatchObject({
+        currentTimeflowId: timeflows.dsource,
+        policy: { schedule: null, retention: { ...DEFAULT_RETENTION } },
+        eventSources: [],
+      });
       expect(await migrated.getVdb(ids.vdb)).toMatchObject({
         parentDatasetId: ids.dsource,
         parentSnapshotId: ids.snapshot,
         status: 'RUNNING',
         enabled: true,
         currentTimeflowId: timeflows.vdb,
+        policy: { schedule: null, retention: { ...DEFAULT_RETENTION } },
       });
       expect(await migrated.listTimeflows()).toEqual([
         {
@@ -1227,8 +1963,8 @@ describe('Engine', () => {
         version: 2,
       });
       expect((await openEngine(migrating)).report).toEqual({
-        removedTimeflows: [],
-        removedSnapshots: [],
+        quarantinedTimeflows: [],
+        quarantinedSnapshots: [],
         inconsistencies: [],
       });
     });

@@ -4,6 +4,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorNames } from '../../../lib/core/errors';
+import { DEFAULT_RETENTION } from '../../../lib/core/snapshot-policy';
 import {
   type EngineDocumentV1,
   emptyDocument,
@@ -79,6 +80,10 @@ describe('MetadataStore', () => {
       '{"version":2,"environments":[],"sourceConfigs":[],"dsources":[],"snapshots":[],"vdbs":[]}',
     ],
     ['not an object', '[1,2]'],
+    [
+      'version 2 with leases that are not a list',
+      '{"version":2,"environments":[],"sourceConfigs":[],"dsources":[],"timeflows":[],"snapshots":[],"vdbs":[],"leases":{}}',
+    ],
   ])('refuses a file that is %s with StorageError, and leaves it alone', async (_, content) => {
     // Prepare
     await writeFile(path, content);
@@ -117,6 +122,59 @@ describe('MetadataStore', () => {
     await store.write(store.document);
     expect(store.pendingMigration).toBeUndefined();
     expect((await MetadataStore.open(path)).pendingMigration).toBeUndefined();
+  });
+
+  it('loads a version-2 file written before leases existed as one without leases, and keeps leases written', async () => {
+    // Prepare
+    const { leases: _, ...withoutLeases } = { ...emptyDocument(), environments: [environment] };
+    await writeFile(path, JSON.stringify(withoutLeases));
+    const lease = { datasetId: 'ds-0123456789abcdef', holder: 'run-1', expiresAt: '2026-01-01T00:05:00.000Z' };
+
+    // Act
+    const store = await MetadataStore.open(path);
+    await store.write({ ...store.document, leases: [lease] });
+
+    // Assess
+    expect(store.document).toEqual({ ...emptyDocument(), environments: [environment], leases: [lease] });
+    expect((await MetadataStore.open(path)).document.leases).toEqual([lease]);
+  });
+
+  it('loads a version-2 file written before policies with the default policies, no event sources and no expiry', async () => {
+    // Prepare: the dSource, VDB and snapshot of a migrated version-1 document, as written before policies.
+    const { document } = migrateFromVersion1(version1Document());
+    const before = {
+      ...document,
+      dsources: document.dsources.map(({ policy: _, eventSources: __, ...dsource }) => dsource),
+      vdbs: document.vdbs.map(({ policy: _, ...vdb }) => vdb),
+    };
+    await writeFile(path, JSON.stringify(before));
+    const kept = {
+      schedule: { cron: '0 3 * * *', timeZone: 'UTC' },
+      retention: { hourly: 0, daily: 30, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+    };
+    const eventSources = [{ kind: 's3' as const, bucket: 'drops', prefix: '' }];
+
+    // Act
+    const store = await MetadataStore.open(path);
+    const loaded = store.document;
+    await store.write({
+      ...loaded,
+      dsources: loaded.dsources.map((dsource) => ({ ...dsource, policy: kept, eventSources })),
+      snapshots: loaded.snapshots.map((snapshot) => ({ ...snapshot, retainForever: true })),
+    });
+    const reopened = (await MetadataStore.open(path)).document;
+
+    // Assess
+    const defaults = { schedule: null, retention: { ...DEFAULT_RETENTION } };
+    expect(store.pendingMigration).toBeUndefined();
+    expect(loaded.dsources).toEqual(
+      before.dsources.map((dsource) => ({ ...dsource, policy: defaults, eventSources: [] })),
+    );
+    expect(loaded.vdbs).toEqual(before.vdbs.map((vdb) => ({ ...vdb, policy: defaults })));
+    expect(loaded.snapshots).toEqual(before.snapshots);
+    expect(loaded.snapshots[0]).not.toHaveProperty('expiresAt');
+    expect(reopened.dsources[0]).toMatchObject({ policy: kept, eventSources });
+    expect(reopened.snapshots[0]).toMatchObject({ retainForever: true });
   });
 
   it('answers StorageError when the directory is gone', async () => {
@@ -176,6 +234,11 @@ describe('migrateFromVersion1', () => {
       status: 'RUNNING',
       enabled: true,
       currentTimeflowId: 'tf-00000000000000b2',
+      policy: { schedule: null, retention: { ...DEFAULT_RETENTION } },
+    });
+    expect(document.dsources[0]).toMatchObject({
+      policy: { schedule: null, retention: { ...DEFAULT_RETENTION } },
+      eventSources: [],
     });
   });
 

@@ -11,6 +11,7 @@ import {
   errorSchema,
   exportSpecSchema,
   healthSchema,
+  leaseSchema,
   snapshotSchema,
   sourceConfigSchema,
   spaceSchema,
@@ -33,16 +34,19 @@ const ENGINE_API_METHODS = [
   'createSourceConfig',
   'getSourceConfig',
   'listSourceConfigs',
+  'deleteSourceConfig',
   'createDSource',
   'getDSource',
   'listDSources',
   'deleteDSource',
+  'updateDatasetSettings',
   'exportDataset',
   'exportSnapshot',
   'snapshotDataset',
   'getSnapshot',
   'listSnapshots',
   'deleteSnapshot',
+  'updateSnapshot',
   'createVdb',
   'getVdb',
   'listVdbs',
@@ -53,6 +57,8 @@ const ENGINE_API_METHODS = [
   'createTimeflow',
   'switchTimeflow',
   'deleteTimeflow',
+  'acquireLease',
+  'releaseLease',
   'getSpace',
   'listDependents',
 ];
@@ -110,6 +116,7 @@ describe('engine HTTP server', () => {
         status: 'ok',
         backend: { kind: 'dir', reason: expect.stringMatching(/^dir backend/) },
         inconsistencies: [],
+        quarantined: [],
       });
       expect(validate(healthSchema, health.json, 'health')).toBeDefined();
     });
@@ -172,6 +179,8 @@ describe('engine HTTP server', () => {
       });
       const patched = await call('PATCH', `/vdbs/${vdb.json.id}`, { status: 'RUNNING' });
       const listed = await call('GET', `/snapshots?datasetId=${dsource.json.id}`);
+      const refused = await call('DELETE', `/vdbs/${vdb.json.id}`);
+      await call('PATCH', `/vdbs/${vdb.json.id}`, { status: 'STOPPED' });
       const deleted = await call('DELETE', `/vdbs/${vdb.json.id}`);
 
       // Assess
@@ -180,6 +189,7 @@ describe('engine HTTP server', () => {
       ]);
       expect(patched).toMatchObject({ status: 200, json: { status: 'RUNNING' } });
       expect(listed).toMatchObject({ status: 200, json: [snapshot.json] });
+      expect(refused).toMatchObject({ status: 409, json: { error: { code: ErrorNames.Conflict, field: 'id' } } });
       expect(deleted).toMatchObject({ status: 204, text: '' });
       expect((await call('GET', `/vdbs/${vdb.json.id}`)).status).toBe(404);
       // Responses match the schemas the OpenAPI document publishes.
@@ -193,7 +203,11 @@ describe('engine HTTP server', () => {
   describe('timeflow, space and dependents routes', () => {
     it('refreshes, lists, switches and deletes timeflows; measures; lists dependents; exports snapshots', async () => {
       // Prepare: an environment, a dSource under a chosen id with two snapshots, a VDB of the first.
-      const environment = await call('POST', '/environments', { name: 'tf', hostId: 'local', scratchPath: '/srv/x' });
+      const environment = await call('POST', '/environments', {
+        name: 'tf',
+        hostId: 'i-0123456789abcdef0',
+        scratchPath: '/srv/x',
+      });
       const sourceConfig = await call('POST', '/source-configs', {
         environmentId: environment.json.id,
         name: 'data',
@@ -236,7 +250,7 @@ describe('engine HTTP server', () => {
       const deleted = await call('DELETE', `/timeflows/${refreshed.json.timeflow.id}`);
       const sourceConfigs = await call('GET', '/source-configs');
       const refusedEnvironment = await call('DELETE', `/environments/${environment.json.id}`);
-      const spare = await call('POST', '/environments', { name: 'spare', hostId: 'local' });
+      const spare = await call('POST', '/environments', { name: 'spare', hostId: 'mi-0123456789abcdef0' });
       const deletedEnvironment = await call('DELETE', `/environments/${spare.json.id}`);
 
       // Assess
@@ -308,6 +322,168 @@ describe('engine HTTP server', () => {
     });
   });
 
+  describe('settings and snapshot retention routes', () => {
+    it('patches policies, event sources and snapshot retention with 200, answers as the schemas say, refuses bad fields', async () => {
+      // Prepare
+      const environment = await call('POST', '/environments', { name: 'settings', hostId: 'i-0123abce' });
+      const sourceConfig = await call('POST', '/source-configs', {
+        environmentId: environment.json.id,
+        name: 'data',
+        path: '/srv/settings',
+      });
+      const eventSources = [{ kind: 's3', bucket: 'settings-drops', prefix: 'in/' }];
+      const dsource = await call('POST', '/dsources', {
+        name: 'data',
+        sourceConfigId: sourceConfig.json.id,
+        stagingEnvironmentId: environment.json.id,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/settings' },
+        policy: { schedule: { cron: '0 2 * * *', timeZone: 'UTC' } },
+        eventSources,
+      });
+      const snapshot = await call('POST', `/datasets/${dsource.json.id}/snapshots`, { provenance, metadata: {} });
+      const vdb = await call('POST', '/vdbs', {
+        name: 'dev',
+        snapshotId: snapshot.json.id,
+        environmentId: environment.json.id,
+        parameters: { mountLocation: '/mnt/settings-vdb' },
+      });
+      const settings = (id: string) => `/datasets/${id}/settings`;
+
+      // Act
+      const dsourcePatched = await call('PATCH', settings(dsource.json.id), {
+        policy: { retention: { daily: 3 } },
+        eventSources: [],
+      });
+      const vdbPatched = await call('PATCH', settings(vdb.json.id), { policy: { retention: { keepAtLeast: 5 } } });
+      const vdbSources = await call('PATCH', settings(vdb.json.id), { eventSources });
+      const unknownSetting = await call('PATCH', settings(dsource.json.id), { schedule: null });
+      const badCron = await call('PATCH', settings(dsource.json.id), {
+        policy: { schedule: { cron: '0 25 * * *', timeZone: 'UTC' } },
+      });
+      const noDataset = await call('PATCH', settings('ds-0000000000000000'), { policy: {} });
+      const expiring = await call('PATCH', `/snapshots/${snapshot.json.id}`, {
+        expiresAt: '2031-01-01T00:00:00Z',
+        retainForever: true,
+      });
+      const unexpiring = await call('PATCH', `/snapshots/${snapshot.json.id}`, { expiresAt: null });
+      const badExpiry = await call('PATCH', `/snapshots/${snapshot.json.id}`, { expiresAt: 'next year' });
+      const unknownField = await call('PATCH', `/snapshots/${snapshot.json.id}`, { retainForever: true, pinned: 1 });
+      const empty = await call('PATCH', `/snapshots/${snapshot.json.id}`, {});
+
+      // Assess
+      expect(dsource).toMatchObject({
+        status: 201,
+        json: {
+          policy: {
+            schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
+            retention: { hourly: 24, daily: 7, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+          },
+          eventSources,
+        },
+      });
+      validate(dsourceSchema, dsource.json, 'dsource');
+      validate(vdbSchema, vdb.json, 'vdb');
+      expect(vdb.json.policy).toEqual({
+        schedule: null,
+        retention: { hourly: 24, daily: 7, weekly: 0, monthly: 0, yearly: 0, keepAtLeast: 1 },
+      });
+      expect(dsourcePatched).toMatchObject({
+        status: 200,
+        json: {
+          id: dsource.json.id,
+          policy: { schedule: null, retention: { hourly: 0, daily: 3, keepAtLeast: 1 } },
+          eventSources: [],
+        },
+      });
+      validate(dsourceSchema, dsourcePatched.json, 'dsource');
+      expect(vdbPatched).toMatchObject({ status: 200, json: { policy: { retention: { daily: 0, keepAtLeast: 5 } } } });
+      validate(vdbSchema, vdbPatched.json, 'vdb');
+      expect((await call('GET', `/dsources/${dsource.json.id}`)).json).toEqual(dsourcePatched.json);
+      expect((await call('GET', `/vdbs/${vdb.json.id}`)).json).toEqual(vdbPatched.json);
+      expect(
+        [vdbSources, unknownSetting, badCron, badExpiry, unknownField].map((response) => [
+          response.status,
+          response.json.error.code,
+          response.json.error.field,
+        ]),
+      ).toEqual([
+        [400, ErrorNames.Validation, 'eventSources'],
+        [400, ErrorNames.Validation, 'schedule'],
+        [400, ErrorNames.Validation, 'policy.schedule.cron'],
+        [400, ErrorNames.Validation, 'expiresAt'],
+        [400, ErrorNames.Validation, 'pinned'],
+      ]);
+      expect(badExpiry.json.error.message).toMatch(/^expiresAt "next year" is not a UTC timestamp/);
+      expect(empty).toMatchObject({
+        status: 400,
+        json: { error: { message: expect.stringMatching(/names no field/) } },
+      });
+      expect(noDataset).toMatchObject({ status: 404, json: { error: { code: ErrorNames.NotFound } } });
+      expect(expiring).toMatchObject({
+        status: 200,
+        json: { ...snapshot.json, expiresAt: '2031-01-01T00:00:00.000Z', retainForever: true },
+      });
+      validate(snapshotSchema, expiring.json, 'snapshot');
+      expect(unexpiring).toMatchObject({ status: 200, json: { ...snapshot.json, retainForever: true } });
+      expect(unexpiring.json).not.toHaveProperty('expiresAt');
+      expect((await call('GET', `/snapshots/${snapshot.json.id}`)).json).toEqual(unexpiring.json);
+    });
+  });
+
+  describe('lease, source-config deletion and request-token routes', () => {
+    it('leases with 200, refuses another holder with 409 DatasetBusyError, releases with 204', async () => {
+      // Prepare
+      const environment = await call('POST', '/environments', { name: 'leases', hostId: 'i-0123abcd' });
+      const sourceConfig = await call('POST', '/source-configs', {
+        environmentId: environment.json.id,
+        name: 'data',
+        path: '/srv/leases',
+      });
+      const dsource = await call('POST', '/dsources', {
+        name: 'data',
+        sourceConfigId: sourceConfig.json.id,
+        stagingEnvironmentId: environment.json.id,
+        parameters: { sourceAddress: 'localhost', username: 'snap', mountLocation: '/mnt/leases' },
+      });
+      const holder = 'arn:aws:states:us-east-1:123456789012:execution:sync:run 1';
+      const lease = `/datasets/${dsource.json.id}/lease`;
+
+      // Act
+      const taken = await call('POST', lease, { holder, ttlSeconds: 300 });
+      const busy = await call('POST', lease, { holder: 'run-2', ttlSeconds: 300 });
+      const badTtl = await call('POST', lease, { holder: 'run-2', ttlSeconds: 0 });
+      const noHolder = await call('DELETE', lease);
+      const releasedByOther = await call('DELETE', `${lease}?holder=run-2`);
+      const released = await call('DELETE', `${lease}?${new URLSearchParams({ holder })}`);
+      const retaken = await call('POST', lease, { holder: 'run-2', ttlSeconds: 300 });
+      const snapshotBody = { provenance, metadata: {}, requestToken: `${holder}/SnapshotDataset` };
+      const snapshot = await call('POST', `/datasets/${dsource.json.id}/snapshots`, snapshotBody);
+      const repeated = await call('POST', `/datasets/${dsource.json.id}/snapshots`, snapshotBody);
+      const refusedSourceConfig = await call('DELETE', `/source-configs/${sourceConfig.json.id}`);
+      await call('DELETE', `/dsources/${dsource.json.id}`);
+      const deletedSourceConfig = await call('DELETE', `/source-configs/${sourceConfig.json.id}`);
+
+      // Assess
+      expect(taken).toMatchObject({ status: 200, json: { datasetId: dsource.json.id, holder } });
+      validate(leaseSchema, taken.json, 'lease');
+      expect(busy).toMatchObject({
+        status: 409,
+        json: { error: { code: ErrorNames.DatasetBusy, message: expect.stringContaining(holder) } },
+      });
+      expect(badTtl).toMatchObject({ status: 400, json: { error: { field: 'ttlSeconds' } } });
+      expect(noHolder).toMatchObject({ status: 400, json: { error: { field: 'holder' } } });
+      expect([releasedByOther.status, released.status]).toEqual([204, 204]);
+      expect(retaken).toMatchObject({ status: 200, json: { holder: 'run-2' } });
+      expect(snapshot.status).toBe(201);
+      expect(repeated.json).toEqual(snapshot.json);
+      expect(snapshot.text).not.toContain('requestToken');
+      validate(snapshotSchema, snapshot.json, 'snapshot');
+      expect(refusedSourceConfig).toMatchObject({ status: 409, json: { error: { code: ErrorNames.DependentsExist } } });
+      expect(deletedSourceConfig).toMatchObject({ status: 204, text: '' });
+      expect((await call('GET', `/source-configs/${sourceConfig.json.id}`)).status).toBe(404);
+    });
+  });
+
   describe('errors', () => {
     it('answers SnapflowError JSON with the status of its name, and never a stack', async () => {
       const cases = [
@@ -366,6 +542,8 @@ describe('engine HTTP server', () => {
       expect(operations.sort()).toEqual([...ENGINE_API_METHODS, 'health'].sort());
       expect(Object.keys(document.paths).sort()).toEqual([
         '/datasets/{id}/export',
+        '/datasets/{id}/lease',
+        '/datasets/{id}/settings',
         '/datasets/{id}/snapshots',
         '/dependents/{id}',
         '/dsources',
@@ -394,6 +572,20 @@ describe('engine HTTP server', () => {
       expect(document.paths['/vdbs'].post.requestBody.content['application/json'].schema.properties.parameters).toEqual(
         expect.objectContaining({ required: ['mountLocation'] }),
       );
+      const body = (path: string, method: string) =>
+        document.paths[path][method].requestBody.content['application/json'].schema;
+      expect(Object.keys(body('/dsources', 'post').properties)).toEqual(
+        expect.arrayContaining(['policy', 'eventSources']),
+      );
+      expect(Object.keys(body('/vdbs', 'post').properties)).toContain('policy');
+      expect(body('/datasets/{id}/settings', 'patch')).toMatchObject({
+        additionalProperties: false,
+        properties: { policy: expect.any(Object), eventSources: { type: 'array', maxItems: 16 } },
+      });
+      expect(body('/snapshots/{id}', 'patch')).toMatchObject({
+        additionalProperties: false,
+        properties: { expiresAt: expect.any(Object), retainForever: { type: 'boolean' } },
+      });
     });
   });
 

@@ -13,8 +13,7 @@ import {
   type StorageBackendChoice,
 } from '../../../lib/engine/backends/create-storage-backend';
 import { copyTreeCommand } from '../../../lib/engine/backends/dir-backend';
-import { parseMountInfo } from '../../../lib/engine/backends/mount-table';
-import { commandSearchPath, runCommand } from '../../../lib/engine/backends/run-command';
+import { commandEnvironment, commandSearchPath, runCommand } from '../../../lib/engine/backends/run-command';
 
 const capable: BtrfsSupport = {
   isRoot: true,
@@ -90,32 +89,6 @@ describe('copyTreeCommand', () => {
       file: 'cp',
       args: ['-a', '--reflink=auto', '--no-target-directory', '/p/datasets/ds-1', '/p/snapshots/.partial-snap-1'],
     });
-  });
-});
-
-describe('parseMountInfo', () => {
-  it('reads mount point, type and source, past optional fields and octal escapes', () => {
-    // Prepare
-    const text = [
-      '22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw',
-      '36 35 98:0 /mnt1 /tmp/with\\040space rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue',
-      '120 24 0:55 / /tmp/e/pool rw,relatime - btrfs /dev/loop3 rw,space_cache=v2',
-      '',
-    ].join('\n');
-
-    // Act
-    const entries = parseMountInfo(text);
-
-    // Assess
-    expect(entries).toEqual([
-      { mountPoint: '/proc', fsType: 'proc', source: 'proc' },
-      { mountPoint: '/tmp/with space', fsType: 'ext3', source: '/dev/root' },
-      { mountPoint: '/tmp/e/pool', fsType: 'btrfs', source: '/dev/loop3' },
-    ]);
-  });
-
-  it('skips lines it cannot read', () => {
-    expect(parseMountInfo('garbage line\n1 2 3')).toEqual([]);
   });
 });
 
@@ -201,6 +174,29 @@ describe('runCommand', () => {
       message: expect.stringMatching(/^ls \/definitely\/not\/here failed \(exit status 2\)/),
       output: expect.stringMatching(/No such file or directory/),
     });
+  });
+
+  it("passes the command a search path and the C locale, and nothing else of the engine's environment", async () => {
+    // Prepare: what local mode puts in the engine's environment.
+    process.env.ENGINE_TOKEN = 'secret-engine-token-0123456789';
+    process.env.SNAPFLOW_ENGINE_TOKEN = 'secret-engine-token-0123456789';
+    try {
+      // Act
+      const output = await runCommand({ file: 'env', args: [] });
+
+      // Assess
+      const variables = Object.fromEntries(
+        output
+          .trim()
+          .split('\n')
+          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+      );
+      expect(variables).toEqual({ PATH: commandSearchPath(), LANG: 'C', LC_ALL: 'C' });
+      expect(commandEnvironment()).toEqual(variables);
+    } finally {
+      delete process.env.ENGINE_TOKEN;
+      delete process.env.SNAPFLOW_ENGINE_TOKEN;
+    }
   });
 
   it('says so when the program is not installed', async () => {

@@ -52,4 +52,13 @@ describe('snapflowErrors', () => {
     await expect(handler({ secret: 'hunter2' }, context)).rejects.toBe(bug);
     expect(logged).toMatchObject([{ errorName: 'TypeError', message: 'x is undefined' }]);
   });
+
+  it('logs a queueing error, which the workflow retries until the lease is free, as info', async () => {
+    const { handler, logged } = failing(
+      new SnapflowError(ErrorNames.DatasetBusy, 'dataset ds-1 is busy', { action: 'Wait.', field: 'datasetId' }),
+    );
+
+    await expect(handler({ secret: 'hunter2' }, context)).rejects.toMatchObject({ name: 'DatasetBusyError' });
+    expect(logged).toMatchObject([{ level: 'info', errorName: 'DatasetBusyError' }]);
+  });
 });

@@ -28,10 +28,12 @@ describe('first-step handlers', () => {
     ['plan-provision', { name: 'x' }],
     ['plan-refresh', { vdbId: 'nope' }],
     ['plan-rollback', { vdbId: 'vdb-0000000000000001' }],
-    ['snapshot-vdb', { vdbId: 'vdb-0000000000000001' }],
+    ['snapshot-vdb', { request: { vdbId: 'vdb-0000000000000001' }, requestToken: 'exec#SnapshotVdb' }],
     ['plan-export', { request: { vdbId: 'vdb-0000000000000001' }, executionName: 'x' }],
     ['plan-vdb-lifecycle', { workflow: 'stop-vdb', request: {} }],
     ['plan-delete-dsource', { dsourceId: 'vdb' }],
+    ['acquire-lease', { workflow: 'sync', request: { dsourceId: 'ds-0000000000000001' }, holder: 'h', ttlSeconds: 60 }],
+    ['plan-retention', { datasetId: 'ds-0000000000000001', trigger: { kind: 'api' } }],
   ])('%s fails with ValidationError before asking the engine', async (module, event) => {
     const { handler } = (await import(`../../../functions/${module}`)) as { handler: Handler };
 

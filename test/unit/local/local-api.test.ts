@@ -4,6 +4,7 @@ import type { Job, JobReader, WorkflowStarter } from '../../../lib/api/api-ports
 import { BODY_LIMIT_BYTES } from '../../../lib/api/handle-request';
 import { buildLocalApi } from '../../../lib/local/local-api';
 import { records, stubEngine } from '../../support/stub-engine';
+import { stubSchedules } from '../../support/stub-schedules';
 
 const TOKEN = 'a-token-for-the-tests';
 
@@ -29,6 +30,7 @@ describe('buildLocalApi', () => {
         engine: stubEngine({ listEnvironments: async () => [records.environment], getVdb: async () => records.vdb }),
         workflows: noJobs,
         jobs: noJobs,
+        schedules: stubSchedules(),
       },
       token: TOKEN,
       log: () => undefined,

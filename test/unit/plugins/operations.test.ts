@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment, SourceConfig } from '../../../lib/core/model';
-import { operations, type StagedSource } from '../../../lib/plugins/directory-tree/operations';
+import { isLocalAddress, operations, type StagedSource } from '../../../lib/plugins/directory-tree/operations';
 
 const staging: Environment = {
   id: 'env-0000000000000001',
@@ -48,6 +48,26 @@ describe('operations.linked.preSnapshot', () => {
       Excludes: ['*.tmp,cache/'],
       Resync: ['true'],
     });
+  });
+});
+
+describe('isLocalAddress', () => {
+  it.each(['localhost', 'LOCALHOST', '127.0.0.1', '[::1]'])('takes %j for the staging host itself', (address) => {
+    expect(isLocalAddress(address)).toBe(true);
+  });
+
+  it.each(['127.0.0.2', 'localhost.example.com', '[fe80::1]', '::1'])('takes %j for another host', (address) => {
+    expect(isLocalAddress(address)).toBe(false);
+  });
+});
+
+describe('operations.linked.preSnapshot over SSH to an IPv6 address', () => {
+  it('keeps the brackets, which rsync strips before it calls ssh', () => {
+    const plan = operations.linked.preSnapshot(staged({ sourceAddress: '[2001:db8::7]', username: 'snap' }), {
+      resync: false,
+    });
+
+    expect(plan.parameters.Source).toEqual(['snap@[2001:db8::7]:/srv/data']);
   });
 });
 

@@ -17,16 +17,21 @@ async function setUp() {
 }
 
 describe('createTimeflow', () => {
-  it('clones the snapshot into a new current timeflow and plans its mount', async () => {
+  it('clones the snapshot into a new current timeflow and plans its mount and its own unmount', async () => {
     const { engine, vdb, input } = await setUp();
 
-    const { timeflowId, mount } = await createTimeflow(input, { engine });
+    const { timeflowId, mount, unmount } = await createTimeflow(input, { engine });
 
     expect(engine.vdbs.get(vdb.id)?.currentTimeflowId).toBe(timeflowId);
     expect(engine.timeflows.get(timeflowId)).toMatchObject({ kind: 'rollback', parentSnapshotId: input.snapshotId });
     expect(mount).toMatchObject({
       document: 'mount',
       parameters: { Source: [`/var/lib/snapflow/timeflows/${timeflowId}`], MountPath: ['/mnt/vdbs/dev'] },
+    });
+    expect(unmount).toEqual({
+      document: 'unmount',
+      hostId: 'i-0target',
+      parameters: { MountPath: ['/mnt/vdbs/dev'], Source: [`/var/lib/snapflow/timeflows/${timeflowId}`] },
     });
   });
 

@@ -42,7 +42,12 @@ describe('createVdb', () => {
         Access: ['rw'],
       },
     });
-    expect(unmount).toEqual({ document: 'unmount', hostId: 'i-0target', parameters: { MountPath: ['/mnt/vdbs/dev'] } });
+    // The undo unmounts only the clone: what made a mount fail at the mount location stays.
+    expect(unmount).toEqual({
+      document: 'unmount',
+      hostId: 'i-0target',
+      parameters: { MountPath: ['/mnt/vdbs/dev'], Source: [`/var/lib/snapflow/timeflows/${timeflowId}`] },
+    });
   });
 
   it('creates the VDB with the id the request chose', async () => {

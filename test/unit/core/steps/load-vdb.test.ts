@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SNAPSHOT_POLICY } from '../../../../lib/core/snapshot-policy';
 import { loadVdb, planVdbHost, requireVdbState } from '../../../../lib/core/steps/load-vdb';
 import { seedVdb } from '../../../support/engine-fixtures';
 import { FakeEngine } from '../../../support/fake-engine';
@@ -43,7 +44,14 @@ describe('planVdbHost', () => {
           Access: ['rw'],
         },
       },
-      unmount: { document: 'unmount', hostId: 'i-0target', parameters: { MountPath: ['/mnt/vdbs/dev'] } },
+      unmount: {
+        document: 'unmount',
+        hostId: 'i-0target',
+        parameters: {
+          MountPath: ['/mnt/vdbs/dev'],
+          Source: [`/var/lib/snapflow/timeflows/${loaded.vdb.currentTimeflowId}`],
+        },
+      },
     });
   });
 });
@@ -59,6 +67,7 @@ describe('requireVdbState', () => {
     status: 'RUNNING' as const,
     enabled: true,
     currentTimeflowId: 'tf-0000000000000001',
+    policy: DEFAULT_SNAPSHOT_POLICY,
     createdAt: '',
   };
 

@@ -5,14 +5,21 @@ import { seedSnapshot, seedVdb } from '../../../support/engine-fixtures';
 import { FakeEngine } from '../../../support/fake-engine';
 
 describe('planDeleteDSource', () => {
-  it('stops staging and plans the unmount of the staging mount', async () => {
+  it('stops staging and plans the unmount of the staging mount, of its own storage only', async () => {
     const engine = new FakeEngine();
     const { dsource } = await seedSnapshot(engine);
     const stopStaging = vi.spyOn(operations.linked, 'stopStaging');
 
     await expect(planDeleteDSource({ dsourceId: dsource.id }, { engine })).resolves.toEqual({
       dsourceId: dsource.id,
-      unmount: { document: 'unmount', hostId: 'i-0staging', parameters: { MountPath: ['/mnt/staging/data'] } },
+      unmount: {
+        document: 'unmount',
+        hostId: 'i-0staging',
+        parameters: {
+          MountPath: ['/mnt/staging/data'],
+          Source: [`/var/lib/snapflow/timeflows/${dsource.currentTimeflowId}`],
+        },
+      },
     });
     expect(stopStaging).toHaveBeenCalledOnce();
     stopStaging.mockRestore();

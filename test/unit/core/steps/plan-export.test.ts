@@ -80,6 +80,20 @@ describe('planExport', () => {
     ).resolves.toMatchObject({ mount: { hostId: 'i-0other', parameters: { MountPath: ['/scratch/v2p-x'] } } });
   });
 
+  it('throws ValidationError naming environmentId when its scratch path lies in a system directory', async () => {
+    const { engine, request } = await setUp();
+    const other = await engine.createEnvironment({ name: 'other', hostId: 'i-0other', scratchPath: '/var/lib/x' });
+
+    await expect(
+      planExport({ request: { ...request, environmentId: other.id }, executionName: 'x' }, { engine }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'environmentId',
+      message: `environmentId ${other.id} has the scratch path /var/lib/x, where the snapshot's mount point is inside the system directory /var/lib`,
+    });
+    expect(engine.methods).not.toContain('exportSnapshot');
+  });
+
   it('throws NotFoundError naming environmentId for an unknown host', async () => {
     const { engine, request } = await setUp();
 

@@ -142,4 +142,18 @@ describe('planProvision', () => {
       field: 'vdbId',
     });
   });
+
+  it("plans the VDB with the request's policy, checked before anything is asked of the engine", async () => {
+    const { engine, request } = await setUp();
+    const policy = { schedule: { cron: '0 * * * *', timeZone: 'UTC' }, retention: { hourly: 12 } };
+
+    const plan = await planProvision({ ...request, policy }, { engine });
+
+    expect(plan.vdb.policy).toEqual(policy);
+    engine.calls.length = 0;
+    await expect(
+      planProvision({ ...request, policy: { schedule: { cron: '0 * * * *', timeZone: 'Mars/Olympus' } } }, { engine }),
+    ).rejects.toMatchObject({ name: 'ValidationError', field: 'policy.schedule.timeZone' });
+    expect(engine.calls).toEqual([]);
+  });
 });

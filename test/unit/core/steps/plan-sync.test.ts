@@ -13,6 +13,18 @@ async function setUp() {
 }
 
 describe('planSync', () => {
+  it('refuses a local copy whose source config is on another host, before exporting anything', async () => {
+    const { engine, dsource, request } = await setUp();
+    engine.dsources.set(dsource.id, { ...dsource, parameters: { ...dsource.parameters, sourceAddress: '127.0.0.1' } });
+    engine.calls.length = 0;
+
+    await expect(planSync(request, { engine, clock })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'linkedSource.sourceAddress',
+    });
+    expect(engine.methods).not.toContain('exportDataset');
+  });
+
   it('exports the dSource writable and plans mount, copy and unmount on the staging host', async () => {
     const { engine, dsource, request } = await setUp();
 

@@ -65,4 +65,24 @@ describe('recordSnapshot', () => {
       },
     });
   });
+
+  it('hands the engine the request token, and none when the workflow gives none', async () => {
+    const engine = new FakeEngine();
+    const { dsource } = await seedSnapshot(engine);
+    const input = {
+      dsourceId: dsource.id,
+      trigger: { kind: 'api' as const },
+      snapshotParameters: { resync: false },
+      startedAt: '2026-03-01T10:00:00.000Z',
+      copyOutput: '',
+    };
+    const ports = { engine, clock: fixedClock('2026-03-01T10:00:01.000Z') };
+
+    await recordSnapshot({ ...input, requestToken: 'arn:exec#RecordSnapshot' }, ports);
+    await recordSnapshot(input, ports);
+
+    const [first, second] = engine.calls.filter((call) => call.method === 'snapshotDataset');
+    expect(first?.args[1]).toMatchObject({ requestToken: 'arn:exec#RecordSnapshot' });
+    expect(second?.args[1]).not.toHaveProperty('requestToken');
+  });
 });

@@ -14,7 +14,7 @@ describe('snapshotVdb', () => {
     });
 
     const { snapshotId } = await snapshotVdb(
-      { vdbId: vdb.id, trigger: { kind: 'schedule', id: 'hourly' } },
+      { request: { vdbId: vdb.id, trigger: { kind: 'schedule', id: 'hourly' } } },
       { engine },
     );
 
@@ -29,15 +29,30 @@ describe('snapshotVdb', () => {
     pre.mockRestore();
   });
 
+  it('hands the engine the request token, so that a retry answers the snapshot already taken', async () => {
+    const engine = new FakeEngine();
+    const { vdb } = await seedVdb(engine);
+
+    await snapshotVdb(
+      { request: { vdbId: vdb.id, trigger: { kind: 'api' } }, requestToken: 'exec-1#SnapshotVdb' },
+      { engine },
+    );
+
+    expect(engine.calls.at(-1)).toEqual({
+      method: 'snapshotDataset',
+      args: [vdb.id, expect.objectContaining({ requestToken: 'exec-1#SnapshotVdb' })],
+    });
+  });
+
   it('throws ValidationError for a missing trigger and NotFoundError naming vdbId for an unknown VDB', async () => {
     const engine = new FakeEngine();
 
-    await expect(snapshotVdb({ vdbId: 'vdb-00000000000000ff' }, { engine })).rejects.toMatchObject({
+    await expect(snapshotVdb({ request: { vdbId: 'vdb-00000000000000ff' } }, { engine })).rejects.toMatchObject({
       name: 'ValidationError',
       field: 'input.trigger',
     });
     await expect(
-      snapshotVdb({ vdbId: 'vdb-00000000000000ff', trigger: { kind: 'api' } }, { engine }),
+      snapshotVdb({ request: { vdbId: 'vdb-00000000000000ff', trigger: { kind: 'api' } } }, { engine }),
     ).rejects.toMatchObject({ name: 'NotFoundError', field: 'vdbId' });
   });
 });

@@ -55,7 +55,15 @@ describe('validateLink', () => {
   });
 
   it('refuses a staging mount that overlaps a source on the staging host itself', async () => {
-    const request = linkRequest(seeded, { sourceAddress: 'localhost', mountLocation: '/srv/data/staging' });
+    const local = await engine.createSourceConfig({
+      environmentId: seeded.stagingHost.id,
+      name: 'local data',
+      path: '/srv/data',
+    });
+    const request = {
+      ...linkRequest(seeded, { sourceAddress: 'localhost', mountLocation: '/srv/data/staging' }),
+      sourceConfigId: local.id,
+    };
 
     await expect(validateLink(request, { engine })).rejects.toMatchObject({
       name: 'ValidationError',
@@ -63,6 +71,43 @@ describe('validateLink', () => {
       message: expect.stringContaining('overlaps the source path /srv/data'),
     });
   });
+
+  it.each(['localhost', '127.0.0.1', '[::1]', 'LocalHost'])(
+    'refuses a copy from %s when the source config is on another host, naming linkedSource.sourceAddress',
+    async (sourceAddress) => {
+      const request = linkRequest(seeded, { sourceAddress });
+
+      await expect(validateLink(request, { engine })).rejects.toMatchObject({
+        name: 'ValidationError',
+        field: 'linkedSource.sourceAddress',
+        message: expect.stringMatching(
+          new RegExp(
+            `^linkedSource\\.sourceAddress .* copies on the staging host i-0staging \\(environment ${seeded.stagingHost.id}\\), but source config ${seeded.sourceConfig.id} is on host i-0source`,
+          ),
+        ),
+        action: expect.stringContaining(`Give the address of host i-0source as linkedSource.sourceAddress`),
+      });
+    },
+  );
+
+  it('accepts a copy from localhost when the source config is on another environment of the same host', async () => {
+    const sameHost = await engine.createEnvironment({ name: 'staging again', hostId: 'i-0staging' });
+    const sourceConfig = await engine.createSourceConfig({ environmentId: sameHost.id, name: 'd', path: '/srv/d' });
+    const request = { ...linkRequest(seeded, { sourceAddress: 'localhost' }), sourceConfigId: sourceConfig.id };
+
+    await expect(validateLink(request, { engine })).resolves.toMatchObject({ sourceConfigId: sourceConfig.id });
+  });
+
+  it.each(['src:', 'fe80::1', '-oProxyCommand=id', 'a b', "it's"])(
+    'refuses the source address %j by its pattern',
+    async (sourceAddress) => {
+      await expect(validateLink(linkRequest(seeded, { sourceAddress }), { engine })).rejects.toMatchObject({
+        name: 'ValidationError',
+        field: 'input.linkedSource.sourceAddress',
+      });
+      expect(engine.calls).toEqual([]);
+    },
+  );
 
   it('accepts the same path when the source is on another host', async () => {
     const request = linkRequest(seeded, { mountLocation: '/srv/data' });
@@ -115,5 +160,21 @@ describe('validateLink', () => {
       field: 'dsourceId',
       message: `dsourceId ${taken.id} is taken: a record with that id exists`,
     });
+  });
+
+  it('keeps the policy and event sources, and refuses a policy whose cron is not valid before asking the engine', async () => {
+    const policy = { schedule: { cron: '30 2 * * *', timeZone: 'Europe/Berlin' }, retention: { daily: 7 } };
+    const eventSources = [{ kind: 's3', bucket: 'landing-zone', prefix: 'data/' }] as const;
+    const request = { ...linkRequest(seeded), policy, eventSources: [...eventSources] };
+
+    await expect(validateLink(request, { engine })).resolves.toMatchObject({ policy, eventSources });
+
+    engine.calls.length = 0;
+    const bad = { ...request, policy: { schedule: { cron: '61 * * * *', timeZone: 'UTC' } } };
+    await expect(validateLink(bad, { engine })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'policy.schedule.cron',
+    });
+    expect(engine.calls).toEqual([]);
   });
 });
