@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Snapflow needs on a fresh Debian machine: the host tools its SSM documents and
-# storage backends call (rsync, mount tools, btrfs-progs for the btrfs backend) and the npm packages.
+# storage backends call (rsync, mount tools, btrfs-progs for the btrfs backend), ssh and sshd for SSH
+# hosts and their test harness (iproute2 for its network namespaces), and the npm packages.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,10 @@ command -v mountpoint >/dev/null || needed+=(util-linux)
 command -v losetup >/dev/null || needed+=(mount)
 command -v mkfs.btrfs >/dev/null || needed+=(btrfs-progs)
 command -v modprobe >/dev/null || needed+=(kmod)
+# SSH hosts: the runner needs ssh; the test harness runs an sshd per network namespace.
+command -v ssh >/dev/null || needed+=(openssh-client)
+[ -x /usr/sbin/sshd ] || needed+=(openssh-server)
+command -v ip >/dev/null || needed+=(iproute2)
 
 if [ ${#needed[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
