@@ -12,7 +12,6 @@ import { RetentionTrigger } from './triggers/retention-trigger';
 import { ScheduleTriggers } from './triggers/schedule-triggers';
 import { DeleteDSourceWorkflow } from './workflows/delete-dsource-workflow';
 import { DeleteVdbWorkflow } from './workflows/delete-vdb-workflow';
-import { DisableVdbWorkflow } from './workflows/disable-vdb-workflow';
 import { EnableVdbWorkflow } from './workflows/enable-vdb-workflow';
 import { ExportWorkflow } from './workflows/export-workflow';
 import { LinkWorkflow } from './workflows/link-workflow';
@@ -22,8 +21,8 @@ import { RetentionWorkflow } from './workflows/retention-workflow';
 import { RollbackWorkflow } from './workflows/rollback-workflow';
 import { SnapshotVdbWorkflow } from './workflows/snapshot-vdb-workflow';
 import { StartVdbWorkflow } from './workflows/start-vdb-workflow';
-import { StopVdbWorkflow } from './workflows/stop-vdb-workflow';
 import { SyncWorkflow } from './workflows/sync-workflow';
+import { UnmountVdbWorkflow } from './workflows/unmount-vdb-workflow';
 
 export interface SnapflowStackProps extends StackProps {
   /** The engine's base URL, as the functions reach it (e.g. `http://engine.snapflow.internal:7750`). */
@@ -164,9 +163,9 @@ export class SnapflowStack extends Stack {
         lease,
       }),
       'start-vdb': new StartVdbWorkflow(this, 'StartVdbWorkflow', lifecycle),
-      'stop-vdb': new StopVdbWorkflow(this, 'StopVdbWorkflow', lifecycle),
+      'stop-vdb': new UnmountVdbWorkflow(this, 'StopVdbWorkflow', { ...lifecycle, workflow: 'stop-vdb' }),
       'enable-vdb': new EnableVdbWorkflow(this, 'EnableVdbWorkflow', lifecycle),
-      'disable-vdb': new DisableVdbWorkflow(this, 'DisableVdbWorkflow', lifecycle),
+      'disable-vdb': new UnmountVdbWorkflow(this, 'DisableVdbWorkflow', { ...lifecycle, workflow: 'disable-vdb' }),
       'delete-vdb': new DeleteVdbWorkflow(this, 'DeleteVdbWorkflow', {
         functions: { ...lifecycle.functions, deleteVdb },
         hostCommands,

@@ -8,6 +8,8 @@ export class FakeClock implements SchedulerClock {
   private nowMs: number;
   private nextHandle = 0;
   private readonly timers = new Map<number, { atMs: number; callback: () => void }>();
+  /** Every delay a timer was asked for, in order. */
+  readonly delaysAsked: number[] = [];
 
   constructor(start: string) {
     this.nowMs = Date.parse(start);
@@ -18,6 +20,7 @@ export class FakeClock implements SchedulerClock {
   }
 
   setTimer(callback: () => void, delayMs: number): number {
+    this.delaysAsked.push(delayMs);
     this.nextHandle += 1;
     this.timers.set(this.nextHandle, { atMs: this.nowMs + delayMs, callback });
     return this.nextHandle;
@@ -25,6 +28,10 @@ export class FakeClock implements SchedulerClock {
 
   clearTimer(handle: unknown): void {
     this.timers.delete(handle as number);
+  }
+
+  get pendingTimers(): number {
+    return this.timers.size;
   }
 
   /** Moves to `until`, running each timer at its own time. */
@@ -43,5 +50,11 @@ export class FakeClock implements SchedulerClock {
     }
     this.nowMs = untilMs;
     await settle();
+  }
+
+  /** Jumps to `until` as a machine waking from sleep does: overdue timers run late, at `until`. */
+  async sleepUntil(until: string): Promise<void> {
+    this.nowMs = Date.parse(until);
+    await this.advanceTo(until);
   }
 }
