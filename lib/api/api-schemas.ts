@@ -12,7 +12,7 @@ import {
   triggerSchema,
   vdbLifecycleInputSchema,
 } from '../core/workflow-inputs';
-import { HOST_ID_PATTERN } from '../engine/api-schemas';
+import { HOST_ID_PATTERN, sshAccessSchema, sshClientFilesSchema } from '../engine/api-schemas';
 import {
   linkedSourceDefinition,
   snapshotDefinition,
@@ -109,6 +109,9 @@ function withProperties(schema: ObjectSchema, replaced: Readonly<Record<string, 
   return { ...schema, properties: { ...schema.properties, ...replaced } };
 }
 
+const sshAccess = snakeCaseSchema(sshAccessSchema);
+const sshClientFiles = snakeCaseSchema(sshClientFilesSchema);
+
 /** Body of `POST /environments`. */
 export const createEnvironmentBody: ObjectSchema = {
   type: 'object',
@@ -119,9 +122,15 @@ export const createEnvironmentBody: ObjectSchema = {
     host_id: {
       type: 'string',
       pattern: HOST_ID_PATTERN,
-      description: 'SSM managed-instance id of the host (i-…, mi-…), or local for the engine machine',
+      description:
+        'SSM managed-instance id of the host (i-…, mi-…), local for the engine machine, or ssh-NAME for a host local mode reaches over SSH',
     },
     scratch_path: { ...unixPath, description: 'A directory Snapflow may use for its own mount points' },
+    ssh: { ...sshAccess, description: 'How local mode reaches the host; required for an ssh-NAME host id' },
+    ssh_client: {
+      ...sshClientFiles,
+      description: "The key and known_hosts file this host's copies use to pull from source hosts over SSH",
+    },
   },
   description: 'A Unix host',
 };
@@ -280,6 +289,8 @@ export const environmentSchema: ObjectSchema = {
     name,
     host_id: { type: 'string' },
     scratch_path: { type: 'string' },
+    ssh: { ...sshAccess, required: [...sshAccess.required, 'port'] },
+    ssh_client: sshClientFiles,
     created_at: timestamp,
   },
 };

@@ -15,6 +15,8 @@ export const present = {
     name: environment.name,
     host_id: environment.hostId,
     scratch_path: environment.scratchPath,
+    ...(environment.ssh === undefined ? {} : { ssh: snakeKeysDeep(environment.ssh) }),
+    ...(environment.sshClient === undefined ? {} : { ssh_client: snakeKeysDeep(environment.sshClient) }),
     created_at: environment.createdAt,
   }),
 

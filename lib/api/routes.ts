@@ -33,7 +33,7 @@ import {
   vdbSchema,
   vdbSettingsBody,
 } from './api-schemas';
-import { camelKeys } from './json-case';
+import { camelKeys, camelKeysDeep } from './json-case';
 import { datasetSettingsFromBody, policyFromBody, snapshotRetentionFromBody } from './policy-body';
 import { present } from './present';
 
@@ -248,7 +248,7 @@ export const routes = [
     response: environmentSchema,
     call: engineCall(
       'createEnvironment',
-      ({ body }) => [camelKeys(body) as Parameters<EngineApi['createEnvironment']>[0]],
+      ({ body }) => [camelKeysDeep(body) as Parameters<EngineApi['createEnvironment']>[0]],
       present.environment,
     ),
   },

@@ -7,14 +7,43 @@ import type {
 } from '../plugins/directory-tree/schemas';
 import type { SnapshotPolicy } from './snapshot-policy';
 
-/** A Unix host and how to reach it: `hostId` is the SSM managed-instance id on AWS, `local` locally. */
+/**
+ * A Unix host and how to reach it: `hostId` is the SSM managed-instance id on AWS; in local mode it is
+ * `local` for this machine or `ssh-…` for a host reached over SSH.
+ */
 export interface Environment {
   id: string;
   name: string;
   hostId: string;
   /** A directory on the host Snapflow may use for its own mount points (V2P exports). */
   scratchPath: string;
+  /** How local mode reaches an `ssh-…` host; only those have it. */
+  ssh?: SshAccess;
+  /** The key and host keys this host's copies use to pull from source hosts over SSH. */
+  sshClient?: SshClientFiles;
   createdAt: string;
+}
+
+/** How to reach a host's sshd: key-based, with the host's key verified against one known_hosts file. */
+export interface SshAccess {
+  /** The host's IP address or DNS name, as its key is listed in `knownHostsFile`. */
+  address: string;
+  port: number;
+  /** The user host commands run as; mounting needs root. */
+  user: string;
+  /** A private key without a passphrase, on the machine that runs local mode. */
+  identityFile: string;
+  /** The only known_hosts file consulted: a host whose key is missing or different is refused. */
+  knownHostsFile: string;
+}
+
+/**
+ * Files on a host for SSH from it to others: the private key its copies log in to source hosts with, and
+ * the known_hosts file that must list those hosts' keys. Without them ssh uses the host user's defaults.
+ */
+export interface SshClientFiles {
+  identityFile: string;
+  knownHostsFile: string;
 }
 
 /** One dataset on a host: what the plugin calls a source config. */

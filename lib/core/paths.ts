@@ -6,6 +6,12 @@
  */
 export const UNIX_PATH_PATTERN = '^(?!.*(?:^|/)\\.\\.?(?:/|$))(?!.*[^/]{256})/[A-Za-z0-9._@+,=%/-]{0,4094}$';
 
+/**
+ * A {@link UNIX_PATH_PATTERN} path without `%`: ssh expands %-tokens in the key and known_hosts file
+ * names it is given, so such a path would name another file.
+ */
+export const SSH_FILE_PATTERN = `^(?!.*%)${UNIX_PATH_PATTERN.slice(1)}`;
+
 /** The longest path Linux accepts (PATH_MAX less the terminating NUL) and the longest name in it (NAME_MAX). */
 const PATH_MAX = 4095;
 const NAME_MAX = 255;

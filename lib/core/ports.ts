@@ -15,10 +15,21 @@ import type {
   Snapshot,
   SourceConfig,
   Space,
+  SshAccess,
+  SshClientFiles,
   Timeflow,
   Vdb,
   VdbStatus,
 } from './model';
+
+/** What registers a host; see {@link EngineApi.createEnvironment}. */
+export interface CreateEnvironmentInput {
+  name: string;
+  hostId: string;
+  scratchPath?: string;
+  ssh?: Omit<SshAccess, 'port'> & { port?: number };
+  sshClient?: SshClientFiles;
+}
 
 /**
  * The engine's API as the workflow steps see it. The HTTP client in `lib/adapters` implements it;
@@ -29,8 +40,11 @@ import type {
  * returns the existing record; the same id with different input is a ConflictError.
  */
 export interface EngineApi {
-  /** `scratchPath` defaults to `/var/tmp/snapflow`. */
-  createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment>;
+  /**
+   * `scratchPath` defaults to `/var/tmp/snapflow`, `ssh.port` to 22. `ssh` is required for an `ssh-…`
+   * host id and refused for any other; an engine that does not serve local mode refuses it altogether.
+   */
+  createEnvironment(input: CreateEnvironmentInput): Promise<Environment>;
   getEnvironment(id: string): Promise<Environment>;
   listEnvironments(): Promise<Environment[]>;
   /** Refused with DependentsExistError while source configs, dSources or VDBs use it. */

@@ -1,6 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ErrorNames } from '../core/errors';
-import { UNIX_PATH_PATTERN } from '../core/paths';
+import { SSH_FILE_PATTERN, UNIX_PATH_PATTERN } from '../core/paths';
 import { retentionRulesSchema, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
 import { eventSourceSchema, ID_PATTERN, triggerSchema } from '../core/workflow-inputs';
 import {
@@ -19,9 +19,13 @@ import {
 
 /**
  * EC2 instance ids (`i-` and 8 or 17 hex digits), SSM managed-instance ids of hybrid machines (`mi-` and
- * 17 hex digits), or `local` for the engine's own machine.
+ * 17 hex digits), `local` for the engine's own machine, or `ssh-` and a name for a host local mode
+ * reaches over SSH.
  */
-export const HOST_ID_PATTERN = '^(local|i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17})$';
+export const HOST_ID_PATTERN = '^(local|i-([0-9a-f]{8}|[0-9a-f]{17})|mi-[0-9a-f]{17}|ssh-[a-z0-9][a-z0-9-]{0,39})$';
+
+/** The prefix of the host ids of SSH hosts. */
+export const SSH_HOST_ID_PREFIX = 'ssh-';
 
 /** Where environments let Snapflow make its own mount points unless told otherwise. */
 export const DEFAULT_SCRATCH_PATH = '/var/tmp/snapflow';
@@ -66,6 +70,46 @@ export const listTimeflowsQuery = {
 
 const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 
+const sshFile = { type: 'string', format: 'unixpath', pattern: SSH_FILE_PATTERN, maxLength: 4095 } as const;
+
+/** {@link SshAccess}: how local mode reaches an SSH host. */
+export const sshAccessSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['address', 'user', 'identityFile', 'knownHostsFile'],
+  properties: {
+    address: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$',
+      description: "The host's IP address or DNS name, as its key is listed in knownHostsFile",
+    },
+    port: { type: 'integer', minimum: 1, maximum: 65535, default: 22 },
+    user: {
+      ...linkedSourceDefinition.properties.username,
+      description: 'The user host commands run as; mounting needs root',
+    },
+    identityFile: {
+      ...sshFile,
+      description: 'A private key without a passphrase, on the machine that runs local mode',
+    },
+    knownHostsFile: {
+      ...sshFile,
+      description: "The only known_hosts file consulted; it must list the host's key",
+    },
+  },
+} as const;
+
+/** {@link SshClientFiles}: the files a host's copies use for SSH to source hosts. */
+export const sshClientFilesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['identityFile', 'knownHostsFile'],
+  properties: {
+    identityFile: { ...sshFile, description: 'A private key on this host, without a passphrase' },
+    knownHostsFile: { ...sshFile, description: "A known_hosts file on this host listing the source hosts' keys" },
+  },
+} as const;
+
 /** Body of `POST /environments`. */
 export const createEnvironmentBody = {
   type: 'object',
@@ -76,12 +120,18 @@ export const createEnvironmentBody = {
     hostId: {
       type: 'string',
       pattern: HOST_ID_PATTERN,
-      description: 'SSM managed-instance id of the host, or local for the engine machine',
+      description:
+        'SSM managed-instance id of the host, local for the engine machine, or ssh-NAME for a host local mode reaches over SSH',
     },
     scratchPath: {
       ...unixPath,
       default: DEFAULT_SCRATCH_PATH,
       description: 'A directory on the host Snapflow may use for its own mount points (V2P exports)',
+    },
+    ssh: { ...sshAccessSchema, description: 'How local mode reaches the host; required for an ssh-NAME host id' },
+    sshClient: {
+      ...sshClientFilesSchema,
+      description: "The key and known_hosts file this host's copies use to pull from source hosts over SSH",
     },
   },
 } as const;
@@ -305,6 +355,8 @@ export const environmentSchema = {
     name,
     hostId: createEnvironmentBody.properties.hostId,
     scratchPath: { ...unixPath, description: createEnvironmentBody.properties.scratchPath.description },
+    ssh: { ...createEnvironmentBody.properties.ssh, required: [...sshAccessSchema.required, 'port'] },
+    sshClient: createEnvironmentBody.properties.sshClient,
     createdAt: timestamp,
   },
 } as const;

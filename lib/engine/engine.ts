@@ -20,7 +20,7 @@ import type {
   VdbStatus,
 } from '../core/model';
 import { mountLocationProblem, pathsOverlap } from '../core/paths';
-import type { EngineApi } from '../core/ports';
+import type { CreateEnvironmentInput, EngineApi } from '../core/ports';
 import type {
   LinkedSourceParameters,
   SnapshotDefinition,
@@ -44,6 +44,7 @@ import {
   idParams,
   type ReleaseLeaseQuery,
   releaseLeaseQuery,
+  SSH_HOST_ID_PREFIX,
   type SwitchTimeflowRequest,
   snapshotDatasetBody,
   switchTimeflowBody,
@@ -133,6 +134,12 @@ export interface EngineOptions {
   now?: () => Date;
   /** @default reads /proc/self/mountinfo */
   mounts?: MountTableReader;
+  /**
+   * Whether `ssh-…` hosts may be registered: only local mode has a host agent that reaches them; on AWS
+   * every host is an SSM managed instance.
+   * @default false
+   */
+  sshHosts?: boolean;
 }
 
 /** Id prefixes by record kind; with 16 hex digits they match ID_PATTERN. */
@@ -178,6 +185,7 @@ export class Engine implements EngineApi {
   private readonly log: EngineLog;
   private readonly now: () => Date;
   private readonly mounts: MountTableReader;
+  private readonly sshHosts: boolean;
   private readonly mutex = new Mutex();
   /** Storage ids being created or removed right now, so health does not call them orphans. */
   private readonly pending = new Set<string>();
@@ -189,6 +197,7 @@ export class Engine implements EngineApi {
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
     this.mounts = options.mounts ?? (() => readMountTable());
+    this.sshHosts = options.sshHosts ?? false;
   }
 
   /**
@@ -269,14 +278,21 @@ export class Engine implements EngineApi {
     await this.mutex.run(async () => undefined);
   }
 
-  async createEnvironment(input: { name: string; hostId: string; scratchPath?: string }): Promise<Environment> {
+  async createEnvironment(input: CreateEnvironmentInput): Promise<Environment> {
     const request = validateRequest<CreateEnvironmentRequest>(createEnvironmentBody, input);
+    this.refuseSshMismatch(request);
     return this.mutex.run(async () => {
       const scratchPath = request.scratchPath ?? DEFAULT_SCRATCH_PATH;
+      const ssh = request.ssh === undefined ? undefined : { ...request.ssh, port: request.ssh.port ?? 22 };
       const existing = this.store.document.environments.find((record) => record.hostId === request.hostId);
       if (existing !== undefined) {
         // The same registration again (a retry) answers the environment it made.
-        if (existing.name === request.name && existing.scratchPath === scratchPath) return copy(existing);
+        const same =
+          existing.name === request.name &&
+          existing.scratchPath === scratchPath &&
+          isDeepStrictEqual(existing.ssh, ssh) &&
+          isDeepStrictEqual(existing.sshClient, request.sshClient);
+        if (same) return copy(existing);
         throw new SnapflowError(
           ErrorNames.Conflict,
           `hostId ${request.hostId} is already registered as environment ${existing.id} (${JSON.stringify(existing.name)}, scratch path ${existing.scratchPath})`,
@@ -293,11 +309,41 @@ export class Engine implements EngineApi {
         name: request.name,
         hostId: request.hostId,
         scratchPath,
+        ...(ssh === undefined ? {} : { ssh }),
+        ...(request.sshClient === undefined ? {} : { sshClient: request.sshClient }),
         createdAt: this.timestamp(),
       };
       await this.commit((doc) => ({ ...doc, environments: [...doc.environments, environment] }));
       return copy(environment);
     });
+  }
+
+  /** `ssh` goes with an `ssh-…` host id and nothing else, and only where SSH hosts are served. */
+  private refuseSshMismatch(request: CreateEnvironmentRequest): void {
+    const sshHost = request.hostId.startsWith(SSH_HOST_ID_PREFIX);
+    if (sshHost && !this.sshHosts) {
+      throw new SnapflowError(
+        ErrorNames.Validation,
+        `hostId ${request.hostId} names an SSH host, which only local mode reaches`,
+        {
+          field: 'hostId',
+          action:
+            'Register the host by its SSM managed-instance id (i-… or mi-…); on AWS, Run Command reaches every host.',
+        },
+      );
+    }
+    if (sshHost && request.ssh === undefined) {
+      throw new SnapflowError(ErrorNames.Validation, `hostId ${request.hostId} names an SSH host but ssh is missing`, {
+        field: 'ssh',
+        action: 'Give ssh: the address, user, identityFile and knownHostsFile with which to reach the host.',
+      });
+    }
+    if (!sshHost && request.ssh !== undefined) {
+      throw new SnapflowError(ErrorNames.Validation, `ssh is given, but hostId ${request.hostId} is not an SSH host`, {
+        field: 'ssh',
+        action: `Leave ssh out, or register the host as ${SSH_HOST_ID_PREFIX}NAME to reach it over SSH.`,
+      });
+    }
   }
 
   async getEnvironment(id: string): Promise<Environment> {

@@ -6,7 +6,9 @@ import { type RunningEngine, startEngine } from './start-engine';
 /**
  * The engine as a process: `npx tsx lib/engine/main.ts`. Configured by SNAPFLOW_ENGINE_ROOT (required),
  * SNAPFLOW_ENGINE_TOKEN (required), SNAPFLOW_ENGINE_BACKEND (btrfs, dir or auto; default auto) and
- * SNAPFLOW_ENGINE_PORT (default 0, any free port). Prints `snapflow-engine listening <url>` on stdout
+ * SNAPFLOW_ENGINE_PORT (default 0, any free port), SNAPFLOW_ENGINE_POOL_BYTES (the size of a new btrfs
+ * pool; default 32 GiB, sparse) and SNAPFLOW_ENGINE_SSH_HOSTS (`true` to accept the `ssh-…` hosts of
+ * local mode; default false). Prints `snapflow-engine listening <url>` on stdout
  * once it serves; logs go to stderr as JSON lines. SIGTERM or SIGINT stop it cleanly (the pool is
  * unmounted); exit status 0 then, 1 when start or stop fail, 2 for bad configuration.
  */
@@ -31,6 +33,33 @@ function port(): number {
     action: 'Set SNAPFLOW_ENGINE_PORT to a number from 0 (any free port) to 65535.',
     field: 'SNAPFLOW_ENGINE_PORT',
   });
+}
+
+function poolBytes(): number | undefined {
+  const text = process.env.SNAPFLOW_ENGINE_POOL_BYTES;
+  if (text === undefined || text === '') return undefined;
+  if (/^[1-9][0-9]{0,15}$/.test(text)) return Number(text);
+  throw new SnapflowError(
+    ErrorNames.Validation,
+    `SNAPFLOW_ENGINE_POOL_BYTES ${JSON.stringify(text)} is not a size in bytes`,
+    {
+      action: 'Set SNAPFLOW_ENGINE_POOL_BYTES to a whole number of bytes, or leave it unset for 32 GiB.',
+      field: 'SNAPFLOW_ENGINE_POOL_BYTES',
+    },
+  );
+}
+
+function sshHosts(): boolean {
+  const text = process.env.SNAPFLOW_ENGINE_SSH_HOSTS || 'false';
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new SnapflowError(
+    ErrorNames.Validation,
+    `SNAPFLOW_ENGINE_SSH_HOSTS ${JSON.stringify(text)} is not true or false`,
+    {
+      action: 'Set SNAPFLOW_ENGINE_SSH_HOSTS to true (local mode with SSH hosts) or false.',
+      field: 'SNAPFLOW_ENGINE_SSH_HOSTS',
+    },
+  );
 }
 
 const BACKEND_CHOICES: readonly StorageBackendChoice[] = ['auto', 'btrfs', 'dir'];
@@ -65,6 +94,8 @@ async function main(): Promise<void> {
       token: required('SNAPFLOW_ENGINE_TOKEN'),
       backend: backend(),
       port: port(),
+      poolSizeBytes: poolBytes(),
+      sshHosts: sshHosts(),
       log,
     });
   } catch (error) {

@@ -33,6 +33,8 @@ export interface StartEngineOptions {
   poolSizeBytes?: number;
   /** @default warnings and errors to stderr as JSON lines */
   log?: EngineLog;
+  /** Accept `ssh-…` hosts, which local mode's host agent reaches over SSH. @default false */
+  sshHosts?: boolean;
 }
 
 /** A running engine. */
@@ -82,7 +84,7 @@ export async function startEngine(options: StartEngineOptions): Promise<RunningE
   try {
     await backend.open();
     const store = await MetadataStore.open(metadataPath(root));
-    const engine = new Engine({ backend, backendReason: reason, store, log });
+    const engine = new Engine({ backend, backendReason: reason, store, log, sshHosts: options.sshHosts ?? false });
     const report = await engine.reconcile();
     if (report.migrated !== undefined)
       log('warn', `migrated the engine metadata from version ${report.migrated.fromVersion}`, {

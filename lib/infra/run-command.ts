@@ -43,6 +43,11 @@ export interface RunCommandProps {
    * @default 2 minutes
    */
   readonly deliveryTimeout?: Duration;
+  /**
+   * When to send the whole command again, for a document that is safe to repeat.
+   * @default never
+   */
+  readonly retry?: sfn.RetryProps;
 }
 
 /**
@@ -75,7 +80,7 @@ const POLL_BUDGET = 360;
 export class RunCommand extends sfn.StateMachineFragment {
   readonly startState: sfn.State;
   readonly endStates: sfn.INextable[];
-  /** The longest the fragment can take before its poll bound ends it. */
+  /** The longest the fragment can take before its poll bound ends it, every retry included. */
   readonly maxDuration: Duration;
   private readonly parallel: sfn.Parallel;
 
@@ -90,7 +95,7 @@ export class RunCommand extends sfn.StateMachineFragment {
     // copy stays well inside the execution history limit.
     const intervalSeconds = Math.max(FIRST_WAIT_SECONDS, Math.ceil(executionSeconds / POLL_BUDGET));
     const maxPolls = Math.ceil((deliverySeconds + executionSeconds) / intervalSeconds) + 2;
-    this.maxDuration = Duration.seconds((maxPolls + 1) * intervalSeconds);
+    this.maxDuration = Duration.seconds(withRetries((maxPolls + 1) * intervalSeconds, props.retry));
     const stack = Stack.of(this);
     for (const hosts of [
       'ec2:<AWS::Region>:<AWS::AccountId>:instance/*',
@@ -223,6 +228,7 @@ export class RunCommand extends sfn.StateMachineFragment {
       },
       resultPath: props.resultPath,
     }).branch(branch);
+    if (props.retry !== undefined) this.parallel.addRetry(props.retry);
     this.startState = this.parallel;
     this.endStates = [this.parallel];
   }
@@ -232,4 +238,17 @@ export class RunCommand extends sfn.StateMachineFragment {
     this.parallel.addCatch(handler, props);
     return this;
   }
+}
+
+/** How long a state may take in all, given how long one attempt may take and its Retry. */
+function withRetries(attemptSeconds: number, retry: sfn.RetryProps | undefined): number {
+  if (retry === undefined) return attemptSeconds;
+  // The States Language defaults: 3 attempts, 1 s apart at first, twice as long each time.
+  const retries = retry.maxAttempts ?? 3;
+  const first = retry.interval?.toSeconds() ?? 1;
+  const rate = retry.backoffRate ?? 2;
+  const cap = retry.maxDelay?.toSeconds() ?? Number.POSITIVE_INFINITY;
+  let pauses = 0;
+  for (let index = 0; index < retries; index++) pauses += Math.min(first * rate ** index, cap);
+  return attemptSeconds * (retries + 1) + Math.ceil(pauses);
 }

@@ -2,7 +2,7 @@ import { type Duration, Stack } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { DocumentKind } from '../core/host-plan';
-import { MOUNT_PATH_PATTERN, SYSTEM_DIRECTORIES, UNIX_PATH_PATTERN } from '../core/paths';
+import { MOUNT_PATH_PATTERN, SSH_FILE_PATTERN, SYSTEM_DIRECTORIES, UNIX_PATH_PATTERN } from '../core/paths';
 import { linkedSourceDefinition } from '../plugins/directory-tree/schemas';
 
 /** A String parameter of an SSM Command document; Snapflow gives every one an `allowedPattern`. */
@@ -57,6 +57,8 @@ export const PARAMETER_PATTERNS = {
   mountPath: MOUNT_PATH_PATTERN,
   /** {@link PARAMETER_PATTERNS.path}, or nothing. */
   optionalPath: `^(?:${inner(UNIX_PATH_PATTERN)})?$`,
+  /** A file ssh reads (a key, a known_hosts file), or nothing: a path without `%`, which ssh would expand. */
+  optionalSshFile: `^(?:${inner(SSH_FILE_PATTERN)})?$`,
   /**
    * A path on the staging host, or `user@host:path` on a source host reached over SSH; a host name has
    * no `:` (`host::path` would be rsync's daemon mode, without SSH), an IPv6 address is in brackets.
@@ -229,6 +231,8 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     "destination='{{ Destination }}'",
     "excludes='{{ Excludes }}'",
     "resync='{{ Resync }}'",
+    "identity='{{ SshIdentityFile }}'",
+    "known_hosts='{{ SshKnownHostsFile }}'",
     'check_path Destination "$destination"',
     // Without the mount, the copy would fill the host's own disk instead of the dataset.
     'if ! mountpoint -q -- "$destination"; then',
@@ -243,7 +247,18 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     'set -- --archive --hard-links --numeric-ids --delete --stats --exclude-from="$list"',
     // On resync every file is compared by checksum, so changes that kept size and time are found too.
     'if [ "$resync" = true ]; then set -- "$@" --checksum; fi',
-    `case "$source" in *:*) set -- "$@" -e 'ssh -o BatchMode=yes' ;; esac`,
+    // From another host over SSH: never a prompt, the host's key must be known, and a host that stops
+    // answering ends the copy within 30 s rather than at the document's timeout. The file names match
+    // a pattern without spaces or quotes, so rsync splits this command into the words written here.
+    'remote=false',
+    'case "$source" in *:*)',
+    '  remote=true',
+    "  ssh='ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 -o ServerAliveInterval=10 -o ServerAliveCountMax=3'",
+    '  if [ -n "$identity" ]; then ssh="$ssh -o IdentitiesOnly=yes -i $identity"; fi',
+    '  if [ -n "$known_hosts" ]; then ssh="$ssh -o UserKnownHostsFile=$known_hosts -o GlobalKnownHostsFile=/dev/null"; fi',
+    '  set -- "$@" -e "$ssh"',
+    '  ;;',
+    'esac',
     'status=0',
     // The trailing slash puts the tree's contents at the mount root; C locale keeps --stats parseable.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
@@ -253,7 +268,19 @@ const SCRIPTS: Readonly<Record<DocumentKind, string[]>> = {
     'tail -c 3000 -- "$errors" >&2',
     // Exit code 24: files vanished while rsync ran, which a live source does; the copy is still whole.
     'if [ "$status" -eq 24 ]; then echo "snapflow: some files vanished from $(short "$source") during the copy" >&2; status=0; fi',
-    'if [ "$status" -ne 0 ]; then fail CopyFailedError "rsync from $(short "$source") failed with exit code $status"; fi',
+    'if [ "$status" -eq 0 ]; then exit 0; fi',
+    'if grep -q "No space left on device" -- "$errors"; then',
+    '  fail StorageFullError "the dataset mounted at $(short "$destination") is full: rsync from $(short "$source") stopped with exit code $status"',
+    'fi',
+    // A refused host key or login does not mend by itself; the errors below are retried.
+    'if [ "$remote" = true ] && grep -q -e "Host key verification failed" -e "Permission denied (publickey" -- "$errors"; then',
+    '  fail CopyFailedError "SSH for the copy from $(short "$source") was refused: the host key is not known, or the login key not accepted"',
+    'fi',
+    // 255: ssh could not connect; 10, 12 and 30: the connection broke or went silent.
+    'case "$remote:$status" in true:255 | true:10 | true:12 | true:30)',
+    '  fail SourceUnreachableError "the copy from $(short "$source") lost or could not open its SSH connection (rsync exit code $status)" ;;',
+    'esac',
+    'fail CopyFailedError "rsync from $(short "$source") failed with exit code $status"',
   ],
   export: [
     ...PRELUDE,
@@ -326,6 +353,20 @@ const PARAMETERS: Readonly<Record<DocumentKind, Record<string, DocumentParameter
     Destination: parameter('mountPath', 'Mount point of the dataset to fill.'),
     Excludes: { ...parameter('excludes', 'Comma-separated rsync exclude patterns, relative to Source.'), default: '' },
     Resync: { ...parameter('flag', 'true compares every file by checksum.'), default: 'false' },
+    SshIdentityFile: {
+      ...parameter(
+        'optionalSshFile',
+        "For a user@host:path Source: the private key to log in with; else ssh's default.",
+      ),
+      default: '',
+    },
+    SshKnownHostsFile: {
+      ...parameter(
+        'optionalSshFile',
+        "For a user@host:path Source: the only known_hosts file to check the host's key against; else ssh's default.",
+      ),
+      default: '',
+    },
   },
   export: {
     Source: parameter('mountPath', 'Mount point of the snapshot to copy.'),

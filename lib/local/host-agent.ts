@@ -106,6 +106,11 @@ export interface HostAgentOptions {
   documents: Record<string, SsmDocument>;
   /** The hosts it can reach, by instance id (`local` for this machine). */
   hosts: Record<string, HostRunner>;
+  /**
+   * Finds a host that is not in {@link hosts} when a command is sent to it, e.g. an SSH host registered
+   * with the engine since the agent started. Answers undefined for an unknown host.
+   */
+  resolveHost?: (instanceId: string) => Promise<HostRunner | undefined>;
   /** Where each command's script, stdout and stderr are kept: the local analogue of CloudWatch Logs. */
   logDirectory: string;
   /**
@@ -177,6 +182,7 @@ interface Invocation {
 export class HostAgent {
   private readonly documents: Record<string, SsmDocument>;
   private readonly hosts: Record<string, HostRunner>;
+  private readonly resolveHost?: (instanceId: string) => Promise<HostRunner | undefined>;
   private readonly logDirectory: string;
   private readonly pollWaitMs: number;
   private readonly region: string;
@@ -191,6 +197,7 @@ export class HostAgent {
     for (const document of Object.values(options.documents)) checkDocument(document);
     this.documents = options.documents;
     this.hosts = options.hosts;
+    this.resolveHost = options.resolveHost;
     this.logDirectory = options.logDirectory;
     this.pollWaitMs = options.pollWaitMs ?? 1000;
     this.region = options.region ?? 'us-east-1';
@@ -221,12 +228,18 @@ export class HostAgent {
     if (!Array.isArray(instanceIds) || instanceIds.length === 0) {
       throw new SsmServiceError(SsmErrorNames.InvalidInstanceId, 'InstanceIds must name at least one host');
     }
-    const unknown = instanceIds.find((id) => typeof id !== 'string' || this.hosts[id] === undefined);
-    if (unknown !== undefined) {
-      throw new SsmServiceError(
-        SsmErrorNames.InvalidInstanceId,
-        `Host ${JSON.stringify(unknown)} is not known to the host agent; known hosts: ${Object.keys(this.hosts).join(', ')}`,
-      );
+    const runners = new Map<string, HostRunner>();
+    for (const instanceId of instanceIds) {
+      const runner =
+        typeof instanceId === 'string' ? (this.hosts[instanceId] ?? (await this.resolveHost?.(instanceId))) : undefined;
+      if (runner === undefined) {
+        throw new SsmServiceError(
+          SsmErrorNames.InvalidInstanceId,
+          `Host ${JSON.stringify(instanceId)} is not known to the host agent; known hosts: ${Object.keys(this.hosts).join(', ')}` +
+            (this.resolveHost === undefined ? '' : ', and the hosts registered with the engine'),
+        );
+      }
+      runners.set(instanceId, runner);
     }
     const values = parameterValues(document, request.Parameters);
     const step = document.content.mainSteps[0] as SsmDocumentStep;
@@ -256,9 +269,11 @@ export class HostAgent {
         cancelRequested: false,
         done: Promise.resolve(),
       };
-      invocation.done = this.execute(invocation, values, timeoutSeconds).then(() => {
-        if ([...invocations.values()].every((each) => isFinal(each.status))) record.finishedAt = this.now();
-      });
+      invocation.done = this.execute(invocation, runners.get(instanceId) as HostRunner, values, timeoutSeconds).then(
+        () => {
+          if ([...invocations.values()].every((each) => isFinal(each.status))) record.finishedAt = this.now();
+        },
+      );
       invocations.set(instanceId, invocation);
     }
 
@@ -360,9 +375,13 @@ export class HostAgent {
     });
   }
 
-  private async execute(invocation: Invocation, values: Record<string, string>, timeoutSeconds: number): Promise<void> {
+  private async execute(
+    invocation: Invocation,
+    runner: HostRunner,
+    values: Record<string, string>,
+    timeoutSeconds: number,
+  ): Promise<void> {
     const { step, stdout, stderr } = invocation;
-    const runner = this.hosts[invocation.instanceId] as HostRunner;
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     let exit: ScriptExit;

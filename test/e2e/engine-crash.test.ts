@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineClient, type EngineClient } from '../../lib/adapters/engine-client';
@@ -9,6 +9,7 @@ import { ErrorNames } from '../../lib/core/errors';
 import type { Vdb } from '../../lib/core/model';
 import { createStorageBackend } from '../../lib/engine/backends/create-storage-backend';
 import { type EngineDocument, MetadataStore } from '../../lib/engine/metadata-store';
+import { type EngineProcess, killGroup, startEngineProcess, waitForGroupGone } from '../support/engine-process';
 import { IS_ROOT, makeTempRoot, removeTempRoot } from '../support/engine-temp-root';
 
 /**
@@ -17,20 +18,11 @@ import { IS_ROOT, makeTempRoot, removeTempRoot } from '../support/engine-temp-ro
  * be left that no record refers to, and whatever the engine acknowledged must have survived.
  */
 
-const REPO = resolve(__dirname, '../..');
-const TSX = join(REPO, 'node_modules/.bin/tsx');
 const TOKEN = 'e2e-crash-token-0123456789abcdef';
 const BACKEND = IS_ROOT ? 'btrfs' : 'dir';
 const ROUNDS = 8;
 const provenance = { trigger: { kind: 'api' as const }, pluginVersion: '0.1.0' };
 const run = promisify(execFile);
-
-/** A running engine process; detached, so that it and everything it spawned form one process group. */
-interface EngineProcess {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-}
 
 /** What a mutation fired at the engine came to. */
 interface Outcome {
@@ -90,7 +82,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
 
   it(`survives ${ROUNDS} rounds of SIGKILL during and between mutations`, async () => {
     const acknowledged = new Map<string, number>();
-    current = await startEngineProcess(root);
+    current = await startEngineProcess({ root, backend: BACKEND, token: TOKEN });
     let client = createEngineClient({ url: current.url, token: TOKEN });
     const environment = await client.createEnvironment({ name: 'local', hostId: 'local' });
     const sourceConfig = await client.createSourceConfig({
@@ -121,7 +113,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       if (round % 2 === 1) await killGroup(current.child, 'SIGKILL');
 
       // Assess, on a restarted engine.
-      current = await startEngineProcess(root);
+      current = await startEngineProcess({ root, backend: BACKEND, token: TOKEN });
       client = createEngineClient({ url: current.url, token: TOKEN });
       await assertConsistent(root, client, settled, current.stderr);
       for (const outcome of settled.filter((candidate) => candidate.acknowledged))
@@ -147,7 +139,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
 
   it('refuses to delete a RUNNING VDB, and one whose timeflow a host has bind-mounted, naming the mount point', async () => {
     // Prepare: a VDB of the scratch dSource's latest snapshot, its timeflow bind-mounted as a host mounts it.
-    if (current === undefined) current = await startEngineProcess(root);
+    if (current === undefined) current = await startEngineProcess({ root, backend: BACKEND, token: TOKEN });
     const client = createEngineClient({ url: current.url, token: TOKEN });
     const [snapshot] = (await client.listSnapshots({ datasetId: scratchId })).slice(-1);
     if (snapshot === undefined) throw new Error('the scratch dSource has no snapshot');
@@ -183,7 +175,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
 
   it('stops cleanly on SIGTERM, unmounting its pool', async () => {
     // Prepare
-    if (current === undefined) current = await startEngineProcess(root);
+    if (current === undefined) current = await startEngineProcess({ root, backend: BACKEND, token: TOKEN });
     const { child } = current;
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
 
@@ -425,72 +417,6 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
     return operations;
   }
 });
-
-/** Spawns `tsx lib/engine/main.ts` and waits for its `listening` line. */
-async function startEngineProcess(root: string): Promise<EngineProcess> {
-  const child = spawn(TSX, ['lib/engine/main.ts'], {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      SNAPFLOW_ENGINE_ROOT: root,
-      SNAPFLOW_ENGINE_BACKEND: BACKEND,
-      SNAPFLOW_ENGINE_TOKEN: TOKEN,
-      SNAPFLOW_ENGINE_PORT: '0',
-    },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`the engine did not start within 60 s:\n${stderr}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = /^snapflow-engine listening (\S+)$/m.exec(stdout);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      resolveUrl(match[1]);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the engine exited with ${code} before listening:\n${stderr}`));
-    });
-  });
-  return { child, url, stderr: () => stderr };
-}
-
-/** Kills the engine's whole process group (tsx, node, and any cp or btrfs they run) and waits until it is gone. */
-async function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  const pid = child.pid as number;
-  try {
-    process.kill(-pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-  await waitForGroupGone(pid);
-}
-
-/** Waits until no live process is left in the group; zombies count as gone, since nothing may reap them. */
-async function waitForGroupGone(group: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (!(await groupHasLiveProcess(group))) return;
-    await sleep(50);
-  }
-  throw new Error(`process group ${group} did not exit`);
-}
-
-async function groupHasLiveProcess(group: number): Promise<boolean> {
-  for (const name of await readdir('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === group && fields[0] !== 'Z') return true;
-  }
-  return false;
-}
 
 async function loadDocument(root: string): Promise<EngineDocument> {
   const store = await MetadataStore.open(join(root, 'metadata.json'));

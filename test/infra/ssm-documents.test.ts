@@ -695,6 +695,56 @@ describe.runIf(isRoot)('Snapflow document scripts, run by the host agent', () =>
       });
     });
 
+    it('pulls from user@host:path over ssh with the given key and known_hosts only, host key checked', async () => {
+      shim('ssh', `printf '%s\\n' "$@" > ${at('ssh-arguments')}\nexit 255`);
+
+      const result = await copy(
+        { Source: 'root@source.example:/srv/data', SshIdentityFile: '/keys/id', SshKnownHostsFile: '/keys/known' },
+        { wrapRunner: withShims() },
+      );
+
+      const words = readFileSync(at('ssh-arguments'), 'utf8').trimEnd().split('\n');
+      const options = words.flatMap((word, index) => (words[index - 1] === '-o' ? [word] : []));
+      expect(options).toEqual(
+        expect.arrayContaining([
+          'BatchMode=yes',
+          'StrictHostKeyChecking=yes',
+          'IdentitiesOnly=yes',
+          'UserKnownHostsFile=/keys/known',
+          'GlobalKnownHostsFile=/dev/null',
+          'ConnectTimeout=10',
+        ]),
+      );
+      expect(words[words.indexOf('-i') + 1]).toBe('/keys/id');
+      expect(words).toContain('source.example');
+      expect(errorLine(result)).toMatch(
+        /^snapflow-error: SourceUnreachableError: the copy from root@source\.example:\/srv\/data lost or could not open its SSH connection \(rsync exit code (255|12)\)$/,
+      );
+    });
+
+    it('reports a refused host key as CopyFailedError, which the workflow does not retry', async () => {
+      shim('ssh', 'echo "Host key verification failed." >&2\nexit 255');
+
+      const result = await copy({ Source: 'root@source.example:/srv/data' }, { wrapRunner: withShims() });
+
+      expect(errorLine(result)).toMatch(/^snapflow-error: CopyFailedError: SSH for the copy from .* was refused/);
+    });
+
+    it('reports StorageFullError when the dataset fills up', async () => {
+      mkdirSync(at('small'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'snapflow-test', at('small')]);
+      writeFileSync(at('source', 'big'), Buffer.alloc(1024 * 1024, 1));
+
+      const result = await copy({ Destination: at('small') });
+
+      expect(errorLine(result)).toMatch(
+        /^snapflow-error: StorageFullError: the dataset mounted at .*small is full: rsync from .* stopped with exit code \d+$/,
+      );
+      await expect(
+        raiseHostError({ document: 'copy', hostId: 'local', invocation: result, fields: {} }),
+      ).rejects.toMatchObject({ name: 'StorageFullError', action: expect.stringContaining('no snapshot was taken') });
+    });
+
     it('removes its temporary files when it is cancelled half-way', async () => {
       mkdirSync(at('tmp'));
       shim('rsync', `touch ${at('copying')}\nsleep 30`);

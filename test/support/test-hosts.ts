@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,10 @@ export interface TestHost {
   readonly sshConfigFile: string;
   /** The sshd's log: connections accepted, with the address they came from. */
   readonly sshdLogFile: string;
+  /** The pid of the sshd started last. */
   readonly sshdPid: number;
+  /** Starts the host's sshd again, after a test killed it; resolves once it listens. */
+  startSshd(): Promise<void>;
   /** Runs a command in the host's network namespace, directly rather than over SSH. */
   run(command: readonly string[]): Promise<CommandResult>;
   /** Every process in the host's network namespace. */
@@ -285,19 +288,27 @@ async function create(names: readonly string[], sshd: string, created: Created):
     plans.map((plan) => startSshd(sshd, plan.namespace, plan.sshdConfigFile, plan.sshdLogFile, plan.address, created)),
   );
 
-  const hosts: TestHost[] = plans.map((plan, index) => ({
-    name: plan.name,
-    namespace: plan.namespace,
-    address: plan.address,
-    root: plan.root,
-    connection: { address: plan.address, port: 22, user: 'root', identityFile: controllerKey, knownHostsFile },
-    identityFile: plan.identityFile,
-    sshConfigFile: plan.sshConfigFile,
-    sshdLogFile: plan.sshdLogFile,
-    sshdPid: pids[index] as number,
-    run: (command) => runCommand('nsenter', [`--net=/run/netns/${plan.namespace}`, '--', ...command]),
-    pids: () => namespacePids(plan.namespace),
-  }));
+  const hosts: TestHost[] = plans.map((plan, index) => {
+    let sshdPid = pids[index] as number;
+    return {
+      name: plan.name,
+      namespace: plan.namespace,
+      address: plan.address,
+      root: plan.root,
+      connection: { address: plan.address, port: 22, user: 'root', identityFile: controllerKey, knownHostsFile },
+      identityFile: plan.identityFile,
+      sshConfigFile: plan.sshConfigFile,
+      sshdLogFile: plan.sshdLogFile,
+      get sshdPid() {
+        return sshdPid;
+      },
+      async startSshd() {
+        sshdPid = await startSshd(sshd, plan.namespace, plan.sshdConfigFile, plan.sshdLogFile, plan.address, created);
+      },
+      run: (command) => runCommand('nsenter', [`--net=/run/netns/${plan.namespace}`, '--', ...command]),
+      pids: () => namespacePids(plan.namespace),
+    };
+  });
   return {
     hosts,
     host(name) {
@@ -408,6 +419,8 @@ async function startSshd(
   address: string,
   created: Created,
 ): Promise<number> {
+  // Only what this sshd logs counts: the file holds its predecessors' lines too.
+  const logStart = statSync(logFile, { throwIfNoEntry: false })?.size ?? 0;
   // sshd's early errors, before it opens the log itself, go to the same file.
   const log = openSync(logFile, 'a');
   const child = spawn('nsenter', [`--net=/run/netns/${namespace}`, '--', sshd, '-D', '-f', configFile, '-E', logFile], {
@@ -431,7 +444,7 @@ async function startSshd(
   const deadline = Date.now() + SSHD_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const outcome = await Promise.race([ended, delay(20)]);
-    const log = await readFile(logFile, 'utf8');
+    const log = (await readFile(logFile)).subarray(logStart).toString('utf8');
     if (log.includes(listening)) return child.pid as number;
     if (typeof outcome === 'string') throw new Error(`sshd in ${namespace} did not start (${outcome}): ${log.trim()}`);
   }

@@ -1,22 +1,47 @@
 import { createVerb, deleteVerb, listVerb, recordVerb } from '../api-verbs';
-import { type CommandNoun, optionalFlag, requiredFlag } from '../cli-command';
+import { CliError, type CommandNoun, type FlagValues, optionalFlag, requiredFlag } from '../cli-command';
 
 /** `snapflow environment …`: the hosts Snapflow reaches. */
 export const environmentCommand: CommandNoun = {
   noun: 'environment',
-  summary: 'Unix hosts: SSM managed instances on AWS, `local` in local mode',
+  summary: 'Unix hosts: SSM managed instances on AWS; `local` and `ssh-NAME` hosts in local mode',
   verbs: {
     add: createVerb({
       operationId: 'createEnvironment',
       summary: 'Register a host',
-      usage: '--name NAME --host-id local|i-…|mi-… [--scratch-path DIR]',
-      flags: { name: { type: 'string' }, 'host-id': { type: 'string' }, 'scratch-path': { type: 'string' } },
+      usage:
+        '--name NAME --host-id local|i-…|mi-…|ssh-NAME [--scratch-path DIR] ' +
+        '[--ssh-address ADDRESS --ssh-user USER --ssh-identity-file FILE --ssh-known-hosts-file FILE [--ssh-port PORT]] ' +
+        '[--client-identity-file FILE --client-known-hosts-file FILE]',
+      flags: {
+        name: { type: 'string' },
+        'host-id': { type: 'string' },
+        'scratch-path': { type: 'string' },
+        'ssh-address': { type: 'string' },
+        'ssh-port': { type: 'string' },
+        'ssh-user': { type: 'string' },
+        'ssh-identity-file': { type: 'string' },
+        'ssh-known-hosts-file': { type: 'string' },
+        'client-identity-file': { type: 'string' },
+        'client-known-hosts-file': { type: 'string' },
+      },
       body: (values) => {
         const scratchPath = optionalFlag(values, 'scratch-path');
+        const ssh = sshAccess(values);
+        const clientIdentityFile = optionalFlag(values, 'client-identity-file');
         return {
           name: requiredFlag(values, 'name'),
           host_id: requiredFlag(values, 'host-id'),
           ...(scratchPath === undefined ? {} : { scratch_path: scratchPath }),
+          ...(ssh === undefined ? {} : { ssh }),
+          ...(clientIdentityFile === undefined && optionalFlag(values, 'client-known-hosts-file') === undefined
+            ? {}
+            : {
+                ssh_client: {
+                  identity_file: requiredFlag(values, 'client-identity-file'),
+                  known_hosts_file: requiredFlag(values, 'client-known-hosts-file'),
+                },
+              }),
         };
       },
     }),
@@ -35,3 +60,21 @@ export const environmentCommand: CommandNoun = {
     delete: deleteVerb('deleteEnvironment', 'Forget a host nothing uses any more', 'environment-id'),
   },
 };
+
+/** The `ssh` object from the --ssh-* flags, or undefined when none is given. */
+function sshAccess(values: FlagValues): Record<string, unknown> | undefined {
+  const port = optionalFlag(values, 'ssh-port');
+  const given = ['ssh-address', 'ssh-user', 'ssh-identity-file', 'ssh-known-hosts-file', 'ssh-port'].some(
+    (flag) => optionalFlag(values, flag) !== undefined,
+  );
+  if (!given) return undefined;
+  if (port !== undefined && !/^[0-9]{1,5}$/.test(port))
+    throw new CliError(`--ssh-port ${port} is not a port number; give one from 1 to 65535`);
+  return {
+    address: requiredFlag(values, 'ssh-address'),
+    user: requiredFlag(values, 'ssh-user'),
+    identity_file: requiredFlag(values, 'ssh-identity-file'),
+    known_hosts_file: requiredFlag(values, 'ssh-known-hosts-file'),
+    ...(port === undefined ? {} : { port: Number(port) }),
+  };
+}

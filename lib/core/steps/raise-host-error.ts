@@ -34,9 +34,13 @@ const ACTIONS: Partial<Record<ErrorName, string>> = {
     'The dataset was not mounted where the copy expected it; run the sync again, which mounts first.',
   CopyFailedError:
     'Check that the staging host reaches the source host over SSH with key authentication as the configured user, and that the source path exists; rsync exit codes are listed in rsync(1).',
+  SourceUnreachableError:
+    'The workflow tried the copy again, and the source host still could not be reached: check that it is up, that its sshd runs, and that the staging host can reach its address; then sync again. The earlier snapshots are unchanged.',
+  StorageFullError:
+    'The copy stopped when the storage pool filled up, and no snapshot was taken: free space (delete snapshots or VDBs no longer needed, or exclude large files) or grow the pool, then sync again.',
   ParameterRejectedError: 'Correct the value named in the message.',
   HostCommandTimedOutError:
-    'Check that the SSM agent runs on the host and is online; if the command needs longer (a large first copy), raise the document timeout.',
+    'Check that the host is online (its SSM agent, or its sshd in local mode); if the command needs longer (a large first copy), raise the copy timeout (context snapflow:copyTimeoutSeconds).',
 };
 const DEFAULT_ACTION =
   'Read the command output below, or the full output in the Run Command log group, and fix the cause on the host.';

@@ -1,7 +1,8 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
 import { DatasetLease, type LeaseResources, queueDuration, runBound } from './dataset-lease';
@@ -67,6 +68,8 @@ export class SyncWorkflow extends Construct {
       planPath: '$.plan.copy',
       resultPath: '$.results.copy',
       fields: STAGING_FIELDS,
+      // rsync brings the dataset to the source's state whatever an earlier attempt left in it.
+      retry: { errors: [ErrorNames.SourceUnreachable], interval: Duration.seconds(30), maxAttempts: 2, backoffRate: 2 },
     });
     const record = lambdaStep(this, 'RecordSnapshot', props.functions.recordSnapshot, {
       payload: sfn.TaskInput.fromObject({

@@ -54,20 +54,25 @@ export const operations = {
     /**
      * The copy into the staging mount, run on the staging host. Unlike the tutorial's `rsync -r`, it
      * keeps modes, times, symlinks and hard links, propagates deletions, puts the tree's contents at
-     * the mount root, honours excludes, and on resync compares every file by checksum.
+     * the mount root, honours excludes, and on resync compares every file by checksum. From another
+     * host it pulls over SSH with the staging environment's SSH client files, when it has them.
      */
     preSnapshot(source: StagedSource, snapshotParameters: SnapshotParameters): HostPlan {
       const { sourceAddress, username, mountLocation, excludes = [] } = source.parameters;
       const path = source.sourceConfig.path;
-      const from = isLocalAddress(sourceAddress) ? path : `${username}@${sourceAddress}:${path}`;
+      const local = isLocalAddress(sourceAddress);
+      const client = local ? undefined : source.stagingEnvironment.sshClient;
       return {
         document: 'copy',
         hostId: source.stagingEnvironment.hostId,
         parameters: {
-          Source: [from],
+          Source: [local ? path : `${username}@${sourceAddress}:${path}`],
           Destination: [mountLocation],
           Excludes: [excludes.join(',')],
           Resync: [snapshotParameters.resync ? 'true' : 'false'],
+          ...(client === undefined
+            ? {}
+            : { SshIdentityFile: [client.identityFile], SshKnownHostsFile: [client.knownHostsFile] }),
         },
       };
     },

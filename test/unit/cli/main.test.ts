@@ -4,6 +4,7 @@ import type { Job, JobReader, WorkflowStarter } from '../../../lib/api/api-ports
 import { type Route, routes } from '../../../lib/api/routes';
 import { commands, main } from '../../../lib/cli/main';
 import { ErrorNames, SnapflowError } from '../../../lib/core/errors';
+import type { Environment } from '../../../lib/core/model';
 import type { EngineApi } from '../../../lib/core/ports';
 import type { WorkflowName } from '../../../lib/core/workflow-inputs';
 import { buildLocalApi } from '../../../lib/local/local-api';
@@ -147,6 +148,55 @@ describe('main', () => {
     expect(table.out.split('\n')[0]).toMatch(/^id\s+name\s+host\s+scratch path\s+created$/);
     expect(table.out).toContain(`${records.environment.id}  build-host  local`);
     expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ id: records.environment.id, host_id: 'local' })]);
+  });
+
+  it('registers an SSH host: the flags reach the engine as ssh and sshClient, and the answer shows them', async () => {
+    const calls: unknown[] = [];
+    const engine = {
+      createEnvironment: async (input: Parameters<EngineApi['createEnvironment']>[0]) => {
+        calls.push(input);
+        return { ...records.environment, ...input, ssh: { port: 22, ...input.ssh } } as Environment;
+      },
+    };
+    const flags = ['--ssh-address', '10.0.0.5', '--ssh-user', 'root', '--ssh-identity-file', '/k/id'];
+    const client = ['--client-identity-file', '/s/id', '--client-known-hosts-file', '/s/known'];
+
+    const run = await cli(
+      [
+        'environment',
+        'add',
+        '--name',
+        'staging',
+        '--host-id',
+        'ssh-staging',
+        ...flags,
+        '--ssh-known-hosts-file',
+        '/k/kh',
+        ...client,
+        '--json',
+      ],
+      { engine },
+    );
+    const missing = await cli(['environment', 'add', '--name', 'staging', '--host-id', 'ssh-staging', ...flags], {
+      engine,
+    });
+
+    expect(run.code, run.err).toBe(0);
+    expect(calls).toEqual([
+      {
+        name: 'staging',
+        hostId: 'ssh-staging',
+        ssh: { address: '10.0.0.5', user: 'root', identityFile: '/k/id', knownHostsFile: '/k/kh' },
+        sshClient: { identityFile: '/s/id', knownHostsFile: '/s/known' },
+      },
+    ]);
+    expect(JSON.parse(run.out)).toMatchObject({
+      host_id: 'ssh-staging',
+      ssh: { address: '10.0.0.5', port: 22, user: 'root', identity_file: '/k/id', known_hosts_file: '/k/kh' },
+      ssh_client: { identity_file: '/s/id', known_hosts_file: '/s/known' },
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('--ssh-known-hosts-file is required');
   });
 
   it('provisions, printing each step it enters when stderr is no terminal, and the result', async () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MountEntry } from '../../../lib/adapters/mount-table';
 import { ErrorNames } from '../../../lib/core/errors';
 import type { Provenance, Snapshot } from '../../../lib/core/model';
+import type { CreateEnvironmentInput } from '../../../lib/core/ports';
 import { DEFAULT_RETENTION, DEFAULT_SNAPSHOT_POLICY } from '../../../lib/core/snapshot-policy';
 import { ID_PATTERN } from '../../../lib/core/workflow-inputs';
 import { DirBackend } from '../../../lib/engine/backends/dir-backend';
@@ -135,6 +136,65 @@ describe('Engine', () => {
 
     it('answers NotFoundError for an unknown id', async () => {
       await expect(engine.getEnvironment('env-0000000000000000')).rejects.toMatchObject({ name: ErrorNames.NotFound });
+    });
+  });
+
+  describe('createEnvironment for SSH hosts', () => {
+    const ssh = { address: '10.0.0.5', user: 'root', identityFile: '/keys/id', knownHostsFile: '/keys/known_hosts' };
+    const sshClient = { identityFile: '/home/stage/id', knownHostsFile: '/home/stage/known_hosts' };
+    let sshEngine: Engine;
+
+    beforeEach(async () => {
+      const store = await MetadataStore.open(join(root, 'engine', 'ssh-metadata.json'));
+      sshEngine = new Engine({ backend, backendReason: 'dir backend: chosen by the test', store, sshHosts: true });
+    });
+
+    it('records how to reach the host, port 22 by default, and the SSH client files; the same again is a retry', async () => {
+      const created = await sshEngine.createEnvironment({ name: 'staging', hostId: 'ssh-staging', ssh, sshClient });
+      expect(created).toMatchObject({ hostId: 'ssh-staging', ssh: { ...ssh, port: 22 }, sshClient });
+      expect(await sshEngine.getEnvironment(created.id)).toEqual(created);
+      expect(await sshEngine.createEnvironment({ name: 'staging', hostId: 'ssh-staging', ssh, sshClient })).toEqual(
+        created,
+      );
+      await expect(
+        sshEngine.createEnvironment({ name: 'staging', hostId: 'ssh-staging', ssh: { ...ssh, port: 2222 }, sshClient }),
+      ).rejects.toMatchObject({ name: ErrorNames.Conflict, field: 'hostId' });
+    });
+
+    it('takes SSH client files on any host, e.g. an SSM instance that pulls from source hosts', async () => {
+      const created = await engine.createEnvironment({ name: 'ec2', hostId: 'i-0123456789abcdef0', sshClient });
+      expect(created.sshClient).toEqual(sshClient);
+    });
+
+    it.each([
+      [{ name: 'x', hostId: 'ssh-x' }, 'ssh', /ssh-x names an SSH host but ssh is missing/],
+      [{ name: 'x', hostId: 'local', ssh }, 'ssh', /ssh is given, but hostId local is not an SSH host/],
+      [{ name: 'x', hostId: 'ssh-x', ssh: { ...ssh, address: '-oProxyCommand=x' } }, 'ssh.address', /address/],
+      [{ name: 'x', hostId: 'ssh-x', ssh: { ...ssh, identityFile: '/keys/%d' } }, 'ssh.identityFile', /identityFile/],
+      [{ name: 'x', hostId: 'ssh-x', ssh: { ...ssh, port: 70000 } }, 'ssh.port', /port/],
+      [{ name: 'x', hostId: 'ssh-x', ssh: { ...ssh, user: 'root;id' } }, 'ssh.user', /user/],
+      [
+        { name: 'x', hostId: 'local', sshClient: { identityFile: '/id' } },
+        'sshClient.knownHostsFile',
+        /knownHostsFile/,
+      ],
+      [{ name: 'x', hostId: 'ssh-X', ssh }, 'hostId', /hostId/],
+    ])('refuses %j with ValidationError naming %s', async (input, field, message) => {
+      await expect(sshEngine.createEnvironment(input as CreateEnvironmentInput)).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field,
+        message: expect.stringMatching(message),
+      });
+    });
+
+    it('are refused by an engine that does not serve local mode, saying how to register the host instead', async () => {
+      await expect(engine.createEnvironment({ name: 'x', hostId: 'ssh-x', ssh })).rejects.toMatchObject({
+        name: ErrorNames.Validation,
+        field: 'hostId',
+        message: 'hostId ssh-x names an SSH host, which only local mode reaches',
+        action: expect.stringContaining('SSM managed-instance id'),
+      });
+      expect(await engine.listEnvironments()).toEqual([]);
     });
   });
 

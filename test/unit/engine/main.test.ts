@@ -35,6 +35,20 @@ describe('engine main', () => {
     await removeTempRoot(temp);
   });
 
+  it.each([
+    ['SNAPFLOW_ENGINE_SSH_HOSTS', 'yes', 'SNAPFLOW_ENGINE_SSH_HOSTS "yes" is not true or false'],
+    ['SNAPFLOW_ENGINE_POOL_BYTES', '1G', 'SNAPFLOW_ENGINE_POOL_BYTES "1G" is not a size in bytes'],
+  ])('exits 2 naming %s for %j, touching nothing', async (name, value, message) => {
+    const { code, stderr } = await runMain({
+      SNAPFLOW_ENGINE_ROOT: join(temp, 'engine'),
+      SNAPFLOW_ENGINE_TOKEN: 'main-test-token-0123456789abcdef',
+      [name]: value,
+    });
+    expect(code).toBe(2);
+    expect(JSON.parse(stderr.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ code: 'ValidationError', message });
+    expect(await readdir(temp)).toEqual([]);
+  });
+
   it('exits 2 with a clear message for an unknown SNAPFLOW_ENGINE_BACKEND, touching nothing', async () => {
     const root = join(temp, 'engine');
     const { code, stderr } = await runMain({

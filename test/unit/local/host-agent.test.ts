@@ -165,6 +165,35 @@ describe('HostAgent', () => {
       expect(existsSync(marker)).toBe(false);
     });
 
+    it('asks resolveHost for a host it does not have, runs there what it finds, and refuses what it does not', async () => {
+      const asked: string[] = [];
+      const onDemand = new HostAgent({
+        documents: { FailDoc: shellDocument('FailDoc', ['echo "on $AWS_SSM_INSTANCE_ID"']) },
+        hosts: { local: new LocalHostRunner() },
+        resolveHost: async (instanceId) => {
+          asked.push(instanceId);
+          return instanceId === 'ssh-found' ? new LocalHostRunner() : undefined;
+        },
+        logDirectory: join(work, 'on-demand-logs'),
+      });
+      try {
+        const { Command } = await onDemand.sendCommand({ DocumentName: 'FailDoc', InstanceIds: ['ssh-found'] });
+        let invocation = await onDemand.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'ssh-found' });
+        while (invocation.Status === 'Pending' || invocation.Status === 'InProgress')
+          invocation = await onDemand.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'ssh-found' });
+        const error = await rejection(onDemand.sendCommand({ DocumentName: 'FailDoc', InstanceIds: ['ssh-gone'] }));
+
+        expect(invocation).toMatchObject({ Status: 'Success', StandardOutputContent: 'on ssh-found\n' });
+        expect(error.name).toBe(SsmErrorNames.InvalidInstanceId);
+        expect(error.message).toBe(
+          'Host "ssh-gone" is not known to the host agent; known hosts: local, and the hosts registered with the engine',
+        );
+        expect(asked).toEqual(['ssh-found', 'ssh-gone']);
+      } finally {
+        await onDemand.close();
+      }
+    });
+
     it('runs a valid command with defaults applied, addressing the document by name or ARN', async () => {
       const invocation = await runToEnd('arn:aws:ssm:us-east-1:123456789012:document/MountDoc', {
         MountPath: ['/mnt/vdb-1'],

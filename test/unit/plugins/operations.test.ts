@@ -51,6 +51,24 @@ describe('operations.linked.preSnapshot', () => {
   });
 });
 
+describe("operations.linked.preSnapshot with the staging host's SSH client files", () => {
+  const withClient = { ...staging, sshClient: { identityFile: '/keys/id', knownHostsFile: '/keys/known_hosts' } };
+
+  it('passes them to a copy from another host, and not to a local copy, which needs no SSH', () => {
+    const remote = operations.linked.preSnapshot(
+      { ...staged({ sourceAddress: '10.1.2.3' }), stagingEnvironment: withClient },
+      { resync: false },
+    );
+    const local = operations.linked.preSnapshot({ ...staged(), stagingEnvironment: withClient }, { resync: false });
+
+    expect(remote.parameters).toMatchObject({
+      SshIdentityFile: ['/keys/id'],
+      SshKnownHostsFile: ['/keys/known_hosts'],
+    });
+    expect(Object.keys(local.parameters)).toEqual(['Source', 'Destination', 'Excludes', 'Resync']);
+  });
+});
+
 describe('isLocalAddress', () => {
   it.each(['localhost', 'LOCALHOST', '127.0.0.1', '[::1]'])('takes %j for the staging host itself', (address) => {
     expect(isLocalAddress(address)).toBe(true);
