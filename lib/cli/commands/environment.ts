@@ -28,20 +28,13 @@ export const environmentCommand: CommandNoun = {
       body: (values) => {
         const scratchPath = optionalFlag(values, 'scratch-path');
         const ssh = sshAccess(values);
-        const clientIdentityFile = optionalFlag(values, 'client-identity-file');
+        const sshClient = sshClientFiles(values);
         return {
           name: requiredFlag(values, 'name'),
           host_id: requiredFlag(values, 'host-id'),
           ...(scratchPath === undefined ? {} : { scratch_path: scratchPath }),
           ...(ssh === undefined ? {} : { ssh }),
-          ...(clientIdentityFile === undefined && optionalFlag(values, 'client-known-hosts-file') === undefined
-            ? {}
-            : {
-                ssh_client: {
-                  identity_file: requiredFlag(values, 'client-identity-file'),
-                  known_hosts_file: requiredFlag(values, 'client-known-hosts-file'),
-                },
-              }),
+          ...(sshClient === undefined ? {} : { ssh_client: sshClient }),
         };
       },
     }),
@@ -61,13 +54,14 @@ export const environmentCommand: CommandNoun = {
   },
 };
 
+const anyGiven = (values: FlagValues, flags: readonly string[]) =>
+  flags.some((flag) => optionalFlag(values, flag) !== undefined);
+
 /** The `ssh` object from the --ssh-* flags, or undefined when none is given. */
 function sshAccess(values: FlagValues): Record<string, unknown> | undefined {
   const port = optionalFlag(values, 'ssh-port');
-  const given = ['ssh-address', 'ssh-user', 'ssh-identity-file', 'ssh-known-hosts-file', 'ssh-port'].some(
-    (flag) => optionalFlag(values, flag) !== undefined,
-  );
-  if (!given) return undefined;
+  if (!anyGiven(values, ['ssh-address', 'ssh-user', 'ssh-identity-file', 'ssh-known-hosts-file', 'ssh-port']))
+    return undefined;
   if (port !== undefined && !/^[0-9]{1,5}$/.test(port))
     throw new CliError(`--ssh-port ${port} is not a port number; give one from 1 to 65535`);
   return {
@@ -76,5 +70,14 @@ function sshAccess(values: FlagValues): Record<string, unknown> | undefined {
     identity_file: requiredFlag(values, 'ssh-identity-file'),
     known_hosts_file: requiredFlag(values, 'ssh-known-hosts-file'),
     ...(port === undefined ? {} : { port: Number(port) }),
+  };
+}
+
+/** The `ssh_client` object from the --client-* flags, or undefined when neither is given. */
+function sshClientFiles(values: FlagValues): Record<string, unknown> | undefined {
+  if (!anyGiven(values, ['client-identity-file', 'client-known-hosts-file'])) return undefined;
+  return {
+    identity_file: requiredFlag(values, 'client-identity-file'),
+    known_hosts_file: requiredFlag(values, 'client-known-hosts-file'),
   };
 }
