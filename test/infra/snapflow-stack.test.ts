@@ -176,6 +176,17 @@ describe('SnapflowStack', () => {
     }
   });
 
+  it('lets every Lambda task run as long as its function and its start, so the function’s timeout ends it first', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const [workflow, { definition }] of Object.entries(resolved.workflows)) {
+      for (const [name, state] of listStates(definition)) {
+        if (state.Type !== 'Task' || !/:lambda:/.test(state.Resource)) continue;
+        const logicalId = state.Resource.split(':function:')[1] ?? '';
+        expect(state.TimeoutSeconds, `${workflow} ${name}`).toBe(functions[logicalId]?.Properties.Timeout + 10);
+      }
+    }
+  });
+
   it('keeps the engine token in a generated secret', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ ExcludePunctuation: true }),
