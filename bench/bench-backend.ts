@@ -169,8 +169,8 @@ async function benchSize(session: BenchSession, dataset: Dataset, options: Backe
     const snapshotBytes = (await session.local.engine.getSpace(snapshotId)).totalBytes;
     copyFlags = { ...compared, snapshotBytes };
     say(
-      `copy step after 1% in place: document flags ${formatMs(compared.current.ms)} (+${formatBytes(compared.current.newBytes)}), ` +
-        `proposed flags ${formatMs(compared.inPlace.ms)} (+${formatBytes(compared.inPlace.newBytes)}); ` +
+      `copy step after 1% in place: document flags ${formatMs(compared.document.ms)} (+${formatBytes(compared.document.newBytes)}), ` +
+        `whole-file flags ${formatMs(compared.wholeFile.ms)} (+${formatBytes(compared.wholeFile.newBytes)}); ` +
         `reading both copies of the ${formatBytes(compared.readFloor.bytes)} changed: ${formatMs(compared.readFloor.ms)}`,
     );
   }

@@ -1,11 +1,11 @@
 import type { BackendName } from './args';
 import { allSucceed, type Metric, type Quantity, TARGETS, withTarget } from './metrics';
 import type { BackendReport, SizeReport } from './reports';
-import { COPY_DOCUMENT_FLAGS } from './rsync-flags';
+import { WHOLE_FILE_FLAGS } from './rsync-flags';
 import { median } from './stats';
 import { formatBytes, sizeLabel } from './units';
 
-const COMMON_FLAGS = COPY_DOCUMENT_FLAGS.length;
+const COMMON_FLAGS = WHOLE_FILE_FLAGS.length;
 
 /** What the metrics of one backend are derived from, besides its report. */
 export interface DeriveOptions {
@@ -99,7 +99,7 @@ export function deriveMetrics(report: BackendReport, options: DeriveOptions): Me
         'resync-1pct-in-place',
         size.resyncInPlace,
         copiesNote ??
-          'rsync rewrites every changed file whole (a new file, renamed over the old one), so touching 1% of 4 large files copies all of them; see the copy-step comparison',
+          'the copy step writes only the changed blocks (--inplace --no-whole-file), but finds them by reading and checksumming both copies of every changed file; see the copy-step comparison and the read floor',
       ),
     );
     metrics.push(resync('resync-1pct-whole-files', size.resyncWholeFiles, copiesNote));
@@ -166,16 +166,16 @@ export function deriveMetrics(report: BackendReport, options: DeriveOptions): Me
   }
 
   if (largest.copyFlags !== undefined) {
-    const { current, inPlace, readFloor, snapshotBytes } = largest.copyFlags;
+    const { document, wholeFile, readFloor, snapshotBytes } = largest.copyFlags;
     const label = sizeLabel(largest.size);
     metrics.push({
-      name: 'resync-copy-inplace-flags',
+      name: 'resync-copy-document-flags',
       backend,
       size: largest.size,
-      value: inPlace.ms,
+      value: document.ms,
       unit: 'ms',
-      baseline: { name: 'rsync with the copy document’s flags', value: current.ms, unit: 'ms' },
-      note: `proposed flags: ${inPlace.flags.slice(COMMON_FLAGS).join(' ')}; each variant run outside the workflow into a clone of the previous snapshot, rsync and the flush of what it wrote`,
+      baseline: { name: 'rsync writing changed files whole', value: wholeFile.ms, unit: 'ms' },
+      note: `the copy document adds ${document.flags.slice(COMMON_FLAGS).join(' ')} to rsync's defaults; each variant is rsync alone, run outside the workflow into a clone of the previous snapshot, with the flush of what it wrote`,
     });
     metrics.push({
       name: 'resync-read-floor',
@@ -186,21 +186,21 @@ export function deriveMetrics(report: BackendReport, options: DeriveOptions): Me
       baseline: { name: `initial sync, ${label}`, value: largest.initialSync.ms, unit: 'ms' },
       note: `cat of the ${formatBytes(readFloor.bytes)} of files changed in place, in the source and in the previous snapshot: without change tracking, a sync must read both to find the changed blocks`,
     });
-    if (current.exact) {
+    if (document.exact) {
       const snapshot: Quantity = { name: `snapshot, ${label}`, value: snapshotBytes, unit: 'B' };
       metrics.push({
         name: 'resync-new-bytes',
         backend,
         size: largest.size,
-        value: current.newBytes,
+        value: document.newBytes,
         unit: 'B',
         baseline: snapshot,
       });
       metrics.push({
-        name: 'resync-new-bytes-inplace-flags',
+        name: 'resync-new-bytes-whole-file',
         backend,
         size: largest.size,
-        value: inPlace.newBytes,
+        value: wholeFile.newBytes,
         unit: 'B',
         baseline: snapshot,
       });

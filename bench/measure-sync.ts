@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COPY_DOCUMENT_FLAGS, IN_PLACE_FLAGS } from './rsync-flags';
+import { COPY_DOCUMENT_FLAGS, WHOLE_FILE_FLAGS } from './rsync-flags';
 import type { BenchSession } from './session';
 import { exec, flush, timed } from './shell';
 
@@ -79,7 +79,7 @@ export interface ReadFloor {
 }
 
 /**
- * Runs the copy step's rsync with the copy document's flags and with {@link IN_PLACE_FLAGS}, each
+ * Runs the copy step's rsync with the copy document's flags and with {@link WHOLE_FILE_FLAGS}, each
  * into its own writable clone of `snapshotId` (the state the dSource is in before the sync), and
  * measures time and new storage; then times reading the changed files on both sides, the floor of
  * any sync that compares contents. The clones are deleted afterwards.
@@ -91,7 +91,7 @@ export async function compareCopyFlags(
   source: string,
   changed: readonly string[],
   signal?: AbortSignal,
-): Promise<{ current: CopyVariant; inPlace: CopyVariant; readFloor: ReadFloor }> {
+): Promise<{ document: CopyVariant; wholeFile: CopyVariant; readFloor: ReadFloor }> {
   const { engine } = session.local;
   const run = async (flags: string[], name: string): Promise<CopyVariant> => {
     const vdb = await engine.createVdb({
@@ -113,8 +113,8 @@ export async function compareCopyFlags(
       await engine.deleteVdb(vdb.id);
     }
   };
-  const current = await run(COPY_DOCUMENT_FLAGS, 'copy-document-flags');
-  const inPlace = await run(IN_PLACE_FLAGS, 'in-place-flags');
+  const document = await run(COPY_DOCUMENT_FLAGS, 'copy-document-flags');
+  const wholeFile = await run(WHOLE_FILE_FLAGS, 'whole-file-flags');
   const snapshotPath = (await engine.getSnapshot(snapshotId)).path;
   const files = changed.flatMap((path) => [join(source, path), join(snapshotPath, path)]);
   await flush(signal);
@@ -123,5 +123,5 @@ export async function compareCopyFlags(
     (total, size) => total + size,
     0,
   );
-  return { current, inPlace, readFloor: { bytes, ms } };
+  return { document, wholeFile, readFloor: { bytes, ms } };
 }

@@ -39,8 +39,8 @@ export const METRIC_INFO = {
   'resync-1pct-in-place': { title: 'sync after 1% changed in place (4 large files)', comparison: 'share' },
   'resync-1pct-whole-files': { title: 'sync after 1% changed as 2 whole files', comparison: 'share' },
   'resync-checksum': { title: 'checksum resync (resync: true), nothing changed', comparison: 'share' },
-  'resync-copy-inplace-flags': {
-    title: 'copy step after 1% in place: proposed rsync flags vs the copy document’s',
+  'resync-copy-document-flags': {
+    title: 'copy step after 1% in place: the copy document’s rsync flags vs writing changed files whole',
     comparison: 'share',
   },
   'resync-read-floor': {
@@ -48,8 +48,8 @@ export const METRIC_INFO = {
     comparison: 'share',
   },
   'resync-new-bytes': { title: 'new bytes stored by the copy step after 1% in place', comparison: 'share' },
-  'resync-new-bytes-inplace-flags': {
-    title: 'new bytes stored with the proposed rsync flags',
+  'resync-new-bytes-whole-file': {
+    title: 'new bytes stored by the copy step after 1% in place, writing changed files whole',
     comparison: 'share',
   },
   'fleet-provision': { title: '20 provisions at once, wall time', comparison: 'factor' },

@@ -19,8 +19,8 @@ export interface SizeReport {
   resyncInPlace: SyncResult;
   resyncWholeFiles: SyncResult;
   resyncChecksum: SyncResult;
-  /** At the largest size: the copy step with the copy document's flags and with --inplace --no-whole-file. */
-  copyFlags?: { current: CopyVariant; inPlace: CopyVariant; readFloor: ReadFloor; snapshotBytes: number };
+  /** At the largest size: the copy step with the copy document's flags and with rsync writing changed files whole. */
+  copyFlags?: { document: CopyVariant; wholeFile: CopyVariant; readFloor: ReadFloor; snapshotBytes: number };
   fleet?: FleetResult;
 }
 

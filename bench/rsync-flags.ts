@@ -1,9 +1,17 @@
-/** The copy document's rsync flags (lib/infra/ssm-documents.ts), without the empty exclude list. */
-export const COPY_DOCUMENT_FLAGS = ['--archive', '--hard-links', '--numeric-ids', '--delete', '--stats'];
+/** The copy document's rsync flags (lib/infra/ssm-documents.ts), without the exclude list. */
+export const COPY_DOCUMENT_FLAGS = [
+  '--archive',
+  '--hard-links',
+  '--numeric-ids',
+  '--delete',
+  '--stats',
+  '--inplace',
+  '--no-whole-file',
+  '--block-size=131072',
+];
 /**
- * The flags proposed for files changed in place: compare blocks (rsync otherwise copies a changed
- * local file whole), write only the blocks that differ into the file itself (rsync otherwise writes
- * a new file, which on btrfs shares nothing with the snapshot), in rsync's largest blocks (fewer
- * checksums to compute and match).
+ * The baseline of the copy-step comparison: the copy document's flags without the three that update
+ * files in place, i.e. rsync's default between local paths, which writes every changed file anew
+ * (a new file renamed over the old one, which on btrfs shares nothing with the snapshot).
  */
-export const IN_PLACE_FLAGS = [...COPY_DOCUMENT_FLAGS, '--inplace', '--no-whole-file', '--block-size=131072'];
+export const WHOLE_FILE_FLAGS = COPY_DOCUMENT_FLAGS.slice(0, 5);

@@ -1,5 +1,6 @@
 import { ErrorNames, HttpStatusByError, isSnapflowError, SnapflowError } from '../core/errors';
 import type { PutEventsEntry } from '../core/event-patterns';
+import { newId, randomHex } from '../core/ids';
 import type { DSource, Vdb } from '../core/model';
 import type { EngineApi } from '../core/ports';
 import { validate } from '../core/validate';
@@ -47,8 +48,6 @@ export interface HandleRequestOptions {
 }
 
 const noQuery: ObjectSchema = { type: 'object', additionalProperties: false, properties: {} };
-
-const ID_PREFIXES = { dsource: 'ds', vdb: 'vdb' } as const;
 
 /**
  * Carries out one API request: validates its query and body against the route's schemas, checks the
@@ -127,9 +126,7 @@ async function carryOut(incoming: IncomingRequest, ports: ApiPorts): Promise<Api
 
 async function startWorkflow(route: WorkflowRoute, request: ApiRequest, ports: ApiPorts): Promise<ApiResponse> {
   const job = jobId(route.workflow, randomHex());
-  const targetId = route.target.created
-    ? `${ID_PREFIXES[route.target.kind]}-${randomHex()}`
-    : (request.params.id as string);
+  const targetId = route.target.created ? newId(route.target.kind) : (request.params.id as string);
   // The body was valid; this catches a route mapping that drifted from the workflow's input schema.
   const input = validate(workflowInputSchemas[route.workflow], route.input(request, { jobId: job, targetId }), 'input');
   const started = await ports.workflows.start(route.workflow, input, job);
@@ -209,8 +206,4 @@ function defined(values: Readonly<Record<string, string | undefined>>): Record<s
   return Object.fromEntries(
     Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-}
-
-function randomHex(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { type MountEntry, mountsOfTree, readMountTable } from '../adapters/mount-table';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../core/errors';
+import { newId } from '../core/ids';
 import type {
   Dependent,
   DSource,
@@ -141,16 +141,6 @@ export interface EngineOptions {
    */
   sshHosts?: boolean;
 }
-
-/** Id prefixes by record kind; with 16 hex digits they match ID_PATTERN. */
-const ID_PREFIXES = {
-  environment: 'env',
-  sourceConfig: 'sc',
-  dsource: 'ds',
-  timeflow: 'tf',
-  snapshot: 'snap',
-  vdb: 'vdb',
-} as const;
 
 /** How each timeflow kind reads in a dependent's reason: "VDB … was refreshed from snapshot …". */
 const CLONED_AS: Readonly<Record<TimeflowKind, string>> = {
@@ -305,7 +295,7 @@ export class Engine implements EngineApi {
         );
       }
       const environment: Environment = {
-        id: newId(ID_PREFIXES.environment),
+        id: newId('environment'),
         name: request.name,
         hostId: request.hostId,
         scratchPath,
@@ -367,7 +357,7 @@ export class Engine implements EngineApi {
     return this.mutex.run(async () => {
       this.environment(request.environmentId, 'environmentId');
       const sourceConfig: SourceConfig = {
-        id: newId(ID_PREFIXES.sourceConfig),
+        id: newId('sourceConfig'),
         environmentId: request.environmentId,
         name: request.name,
         path: request.path,
@@ -438,12 +428,12 @@ export class Engine implements EngineApi {
       this.checkMountFree(staging, request.parameters.mountLocation, field);
       const createdAt = this.timestamp();
       const dsource: DSource = {
-        id: chosenId ?? newId(ID_PREFIXES.dsource),
+        id: chosenId ?? newId('dsource'),
         name: request.name,
         sourceConfigId: request.sourceConfigId,
         stagingEnvironmentId: request.stagingEnvironmentId,
         parameters: request.parameters,
-        currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        currentTimeflowId: newId('timeflow'),
         policy,
         eventSources,
         createdAt,
@@ -562,7 +552,7 @@ export class Engine implements EngineApi {
           },
         );
       }
-      const id = newId(ID_PREFIXES.snapshot);
+      const id = newId('snapshot');
       const snapshot: SnapshotRecord = {
         id,
         datasetId,
@@ -660,7 +650,7 @@ export class Engine implements EngineApi {
       this.checkMountFree(environment, request.parameters.mountLocation, field);
       const createdAt = this.timestamp();
       const vdb: Vdb = {
-        id: chosenId ?? newId(ID_PREFIXES.vdb),
+        id: chosenId ?? newId('vdb'),
         name: request.name,
         parentDatasetId: parent.datasetId,
         parentSnapshotId: parent.id,
@@ -668,7 +658,7 @@ export class Engine implements EngineApi {
         parameters: request.parameters,
         status: 'PROVISIONING',
         enabled: true,
-        currentTimeflowId: newId(ID_PREFIXES.timeflow),
+        currentTimeflowId: newId('timeflow'),
         policy,
         createdAt,
       };
@@ -751,7 +741,7 @@ export class Engine implements EngineApi {
       const snapshot = this.snapshot(request.snapshotId, 'snapshotId');
       checkTimeflowSource(vdb, snapshot, request.kind);
       const timeflow: TimeflowRecord = {
-        id: newId(ID_PREFIXES.timeflow),
+        id: newId('timeflow'),
         datasetId: vdb.id,
         kind: request.kind,
         parentSnapshotId: snapshot.id,
@@ -1441,10 +1431,6 @@ class Mutex {
     this.tail = result.catch(() => undefined);
     return result;
   }
-}
-
-function newId(prefix: string): string {
-  return `${prefix}-${randomBytes(8).toString('hex')}`;
 }
 
 function found<T extends { id: string }>(list: T[], id: string, label: string, lister: string, field?: string): T {

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { TransientErrorNames } from '../core/errors';
@@ -28,6 +28,11 @@ export interface LambdaStepProps {
  * function answers the step's output itself), which is how local mode finds the handler. Lambda's own
  * service errors are retried (CDK's default), and so are the errors Snapflow calls transient, such as
  * an engine that does not answer; every other error goes to the workflow's Catch by its name.
+ *
+ * The Task's TimeoutSeconds is the function's timeout and the 10 s Lambda may spend starting it (not
+ * counted in that timeout), so the function's own timeout ends a step first. Without it the States
+ * Language's default of 60 s applies where Step Functions' does not: in the local interpreter, which
+ * would cut short a step that waits for the engine.
  */
 export function lambdaStep(
   scope: Construct,
@@ -41,6 +46,9 @@ export function lambdaStep(
     ...(props.inputPath === undefined ? {} : { inputPath: props.inputPath }),
     ...(props.payload === undefined ? {} : { payload: props.payload }),
     ...(props.resultPath === undefined ? {} : { resultPath: props.resultPath }),
+    ...(fn instanceof lambda.Function && fn.timeout !== undefined
+      ? { taskTimeout: sfn.Timeout.duration(fn.timeout.plus(Duration.seconds(10))) }
+      : {}),
   });
   step.addRetry({
     errors: [...TransientErrorNames],

@@ -1,4 +1,4 @@
-import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -40,6 +40,16 @@ export interface SnapflowStackProps extends StackProps {
 }
 
 /**
+ * How long a workflow step that calls the engine may run. The engine makes one change at a time, and a
+ * clone or snapshot holds its lock while it copies: on a pool that cannot reflink (dir on ext4) a full
+ * copy of the dataset, so a step may wait behind the copies of every run started before it (20
+ * provisions of 400 MiB at once: 19 copies of about 10 s before the last clone starts). The limit
+ * stays under the 5 minutes after which fetch gives up on an answer (undici's headersTimeout): the
+ * step would fail as EngineUnavailableError and be retried while the engine still works on the call.
+ */
+const ENGINE_STEP_TIMEOUT = Duration.seconds(280);
+
+/**
  * Snapflow on AWS: a state machine per workflow (link, sync, provision, refresh, rollback,
  * snapshot-vdb, export, start-vdb, stop-vdb, enable-vdb, disable-vdb, delete-vdb, delete-dsource,
  * retention), the
@@ -79,7 +89,7 @@ export class SnapflowStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const step = (id: string, handlerModule: string) =>
-      new SnapflowFunction(this, id, { handlerModule }).bindEngine(engine);
+      new SnapflowFunction(this, id, { handlerModule, timeout: ENGINE_STEP_TIMEOUT }).bindEngine(engine);
     const hostCommands = {
       documents,
       outputLogGroup,

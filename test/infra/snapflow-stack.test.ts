@@ -42,7 +42,25 @@ describe('SnapflowStack', () => {
       const handler = fn.Metadata?.SnapflowHandler;
       expect(handler, id).toMatch(/^functions\/[a-z-]+\.ts$/);
       expect(existsSync(join(root, handler)), handler).toBe(true);
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 30 });
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    }
+  });
+
+  it('lets workflow steps that call the engine wait for its lock, under fetch’s 5 minutes, and the rest 30 s', () => {
+    const notSteps = [
+      'functions/api.ts',
+      'functions/apply-schedules.ts',
+      'functions/dispatch-event.ts',
+      'functions/note-undo-failure.ts',
+      'functions/raise-host-error.ts',
+      'functions/report-export.ts',
+      'functions/report-retention.ts',
+      'functions/run-retention.ts',
+    ];
+
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const handler: string = fn.Metadata.SnapflowHandler;
+      expect(fn.Properties.Timeout, handler).toBe(notSteps.includes(handler) ? 30 : 280);
     }
   });
 
@@ -154,6 +172,17 @@ describe('SnapflowStack', () => {
         expect(retried, `${workflow} ${name}`).toEqual(
           expect.arrayContaining([...TransientErrorNames, 'Lambda.ServiceException']),
         );
+      }
+    }
+  });
+
+  it('lets every Lambda task run as long as its function and its start, so the function’s timeout ends it first', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const [workflow, { definition }] of Object.entries(resolved.workflows)) {
+      for (const [name, state] of listStates(definition)) {
+        if (state.Type !== 'Task' || !/:lambda:/.test(state.Resource)) continue;
+        const logicalId = state.Resource.split(':function:')[1] ?? '';
+        expect(state.TimeoutSeconds, `${workflow} ${name}`).toBe(functions[logicalId]?.Properties.Timeout + 10);
       }
     }
   });

@@ -1,12 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -645,6 +647,47 @@ describe.runIf(isRoot)('Snapflow document scripts, run by the host agent', () =>
       expect(parseRsyncStats((await copy({ Resync: 'false' })).StandardOutputContent).filesTransferred).toBe(0);
       expect(parseRsyncStats((await copy({ Resync: 'true' })).StandardOutputContent).filesTransferred).toBe(1);
       expect(readFileSync(at('dataset', 'a.txt'), 'utf8')).toBe('AAAA');
+    });
+
+    it('writes a file changed in place into the file itself, only the blocks that differ', async () => {
+      const block = 128 * 1024;
+      writeFileSync(at('source', 'pages'), Buffer.alloc(8 * block, 1));
+      // rsync's quick check compares whole seconds: the rewrite below must look newer.
+      const past = new Date('2026-01-01T00:00:00Z');
+      utimesSync(at('source', 'pages'), past, past);
+      expect((await copy({})).Status).toBe('Success');
+      const inode = statSync(at('dataset', 'pages')).ino;
+      const changed = Buffer.alloc(8 * block, 1);
+      changed.fill(2, 3 * block, 4 * block);
+      writeFileSync(at('source', 'pages'), changed);
+
+      const result = await copy({});
+
+      expect(result.Status).toBe('Success');
+      expect(readFileSync(at('dataset', 'pages')).equals(changed)).toBe(true);
+      expect(statSync(at('dataset', 'pages')).ino).toBe(inode);
+      // One 128 KiB block changed, and only it was sent.
+      expect(result.StandardOutputContent).toMatch(/^Literal data: 131,072 bytes$/m);
+    });
+
+    it('writes no data through a hard link that the source has broken since the last copy', async () => {
+      writeFileSync(at('source', 'one'), 'shared');
+      linkSync(at('source', 'one'), at('source', 'two'));
+      expect((await copy({})).Status).toBe('Success');
+      expect(statSync(at('dataset', 'two')).ino).toBe(statSync(at('dataset', 'one')).ino);
+      rmSync(at('source', 'two'));
+      writeFileSync(at('source', 'two'), 'apart, longer');
+
+      expect((await copy({})).Status).toBe('Success');
+
+      expect(readFileSync(at('dataset', 'one'), 'utf8')).toBe('shared');
+      expect(readFileSync(at('dataset', 'two'), 'utf8')).toBe('apart, longer');
+      expect(readdirSync(at('dataset')).filter((name) => name.startsWith('.snapflow-'))).toEqual([]);
+      linkSync(at('source', 'one'), at('source', 'three'));
+
+      expect((await copy({})).Status).toBe('Success');
+
+      expect(statSync(at('dataset', 'three')).ino).toBe(statSync(at('dataset', 'one')).ino);
     });
 
     it('reports MountPointMissingError when the destination is not mounted, copying nothing', async () => {

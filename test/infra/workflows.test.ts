@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorNames, SnapflowError } from '../../lib/core/errors';
 import { type WorkflowName, workflowInputSchemas } from '../../lib/core/workflow-inputs';
 import { linkRequest, seedSnapshot, seedSource } from '../support/engine-fixtures';
@@ -7,6 +7,9 @@ import { closeWorkflows, FakeHosts, type HostOutcome, outputOf, runWorkflow } fr
 import { workflowDefinition } from '../support/snapflow-template';
 
 afterAll(closeWorkflows);
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const RSYNC_STATS = 'Number of regular files transferred: 1,234\nTotal transferred file size: 56,789 bytes\n';
 const copied = { StandardOutputContent: RSYNC_STATS };
@@ -509,6 +512,94 @@ describe('provision workflow', () => {
     );
     expect(engine.methods).not.toContain('deleteVdb');
     expect(engine.vdbs.size).toBe(1);
+  });
+
+  it('deletes the VDB whose create timed out, by the id it planned, once the engine has made it', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    const create = engine.createVdb.bind(engine);
+    const exportDataset = engine.exportDataset.bind(engine);
+    const deleteVdb = engine.deleteVdb.bind(engine);
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    let exported: () => void = () => undefined;
+    const exportDone = new Promise<void>((resolve) => (exported = resolve));
+    // The engine makes the clone but answers only after CreateVdb's 1 s is up; then, one change at a
+    // time as the engine works, the timed-out handler's export runs before the undo's delete.
+    vi.spyOn(engine, 'createVdb').mockImplementation(async (request) => {
+      const vdb = await create(request);
+      await answered;
+      return vdb;
+    });
+    vi.spyOn(engine, 'exportDataset').mockImplementation((...args) => exportDataset(...args).finally(() => exported()));
+    vi.spyOn(engine, 'deleteVdb').mockImplementation(async (id) => {
+      answer();
+      await exportDone;
+      return deleteVdb(id);
+    });
+
+    const result = await runWorkflow('provision', input, { engine }, hosts, { lambdaTimeouts: { CreateVdb: 1 } });
+
+    // middy ends the handler just before Lambda would, with its own TimeoutError.
+    expect(result).toMatchObject({ status: 'FAILED', error: 'TimeoutError' });
+    const [[planned]] = callsOf(engine, 'createVdb') as [[{ id: string }]];
+    expect(planned.id).toMatch(/^vdb-[0-9a-f]{16}$/);
+    expect(callsOf(engine, 'deleteVdb')).toEqual([[planned.id]]);
+    expect(engine.vdbs.size).toBe(0);
+    expect([...engine.timeflows.values()].map((timeflow) => timeflow.datasetId)).not.toContain(planned.id);
+    expect(hosts.documents).toEqual(['check-mount-point']);
+  });
+
+  it('makes the VDB once when the engine made it but its answer was lost, and the create is retried', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    const create = engine.createVdb.bind(engine);
+    vi.spyOn(engine, 'createVdb')
+      .mockImplementationOnce(async (request) => {
+        await create(request);
+        throw new SnapflowError(ErrorNames.EngineUnavailable, 'connection reset', { action: 'Retry.' });
+      })
+      .mockImplementation(create);
+
+    const result = await runWorkflow('provision', input, { engine }, hosts);
+
+    const { vdbId } = outputOf<{ vdbId: string }>(result);
+    expect(callsOf(engine, 'createVdb')).toEqual([
+      [expect.objectContaining({ id: vdbId })],
+      [expect.objectContaining({ id: vdbId })],
+    ]);
+    expect([...engine.vdbs.keys()]).toEqual([vdbId]);
+  });
+
+  it('deletes by the planned id after a failed create, counting a VDB never made as deleted', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    engine.failNext('createVdb', storageError('clone failed'));
+
+    const result = await runWorkflow('provision', input, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'StorageError', message: 'clone failed' });
+    const [[planned]] = callsOf(engine, 'createVdb') as [[{ id: string }]];
+    expect(callsOf(engine, 'deleteVdb')).toEqual([[planned.id]]);
+    expect(engine.vdbs.size).toBe(0);
+  });
+
+  it('deletes nothing when the engine refuses the create: a VDB with that id is not this run’s', async () => {
+    const { engine, hosts, input } = await setUp(new FakeHosts());
+    const other = await engine.createVdb({
+      id: 'vdb-00000000000000bb',
+      name: 'other',
+      snapshotId: input.snapshotId,
+      environmentId: input.environmentId,
+      parameters: { mountLocation: '/mnt/vdbs/other' },
+    });
+    // A concurrent provision that chose the same id made its VDB after this one's plan.
+    vi.spyOn(engine, 'getVdb').mockRejectedValueOnce(
+      new SnapflowError(ErrorNames.NotFound, `VDB ${other.id} does not exist`, { action: 'Check the id.' }),
+    );
+
+    const result = await runWorkflow('provision', { ...input, vdbId: other.id }, { engine }, hosts);
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ConflictError' });
+    expect(engine.methods).not.toContain('deleteVdb');
+    expect(engine.vdbs.get(other.id)).toEqual(other);
   });
 
   it('unmounts only its own clone (its export as Source) and deletes it when the mount fails', async () => {

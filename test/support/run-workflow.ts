@@ -119,7 +119,34 @@ interface Harness {
   logDirectory: string;
 }
 
-let harness: Promise<Harness> | undefined;
+/** One harness per set of {@link RunWorkflowOptions.lambdaTimeouts}, each built on first use. */
+const harnesses = new Map<string, Promise<Harness>>();
+
+export interface RunWorkflowOptions {
+  /**
+   * Lambda `Timeout`s in seconds to run with instead of the stack's, by the function's construct id
+   * (e.g. `{ CreateVdb: 1 }`), so that a test can time a step out quickly. The ASL stays as synthesized.
+   * @default the stack's timeouts
+   */
+  lambdaTimeouts?: Record<string, number>;
+}
+
+/** The synthesized template with the given functions' `Timeout` changed. */
+function templateWithTimeouts(timeouts: Record<string, number>): Record<string, unknown> {
+  type Resource = { Type: string; Properties: Record<string, unknown> };
+  const template = structuredClone(snapflowTemplate().template.toJSON()) as { Resources: Record<string, Resource> };
+  for (const [constructId, seconds] of Object.entries(timeouts)) {
+    const functions = Object.entries(template.Resources).filter(
+      ([logicalId, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' && new RegExp(`^${constructId}[0-9A-F]{8}$`).test(logicalId),
+    );
+    const [only] = functions;
+    if (only === undefined || functions.length > 1)
+      throw new Error(`No one function has the construct id ${constructId}`);
+    only[1].Properties.Timeout = seconds;
+  }
+  return template;
+}
 
 /**
  * A host agent that records what it accepted and refused for the current {@link FakeHosts}: the
@@ -147,7 +174,7 @@ class RecordingHostAgent extends HostAgent {
  * and server, and every Run Command through the real host agent onto {@link FakeHosts}. The engine
  * behind the server is the test's own (a FakeEngine), swapped per run.
  */
-async function startHarness(): Promise<Harness> {
+async function startHarness(template: Record<string, unknown>): Promise<Harness> {
   const token = 'workflow-test-token';
   const served = new Proxy({} as EngineApi & Pick<Engine, 'health'>, {
     get(_, property) {
@@ -179,7 +206,7 @@ async function startHarness(): Promise<Harness> {
     // Scripted commands end at once; one that never ends is polled to the fragment's bound quickly.
     pollWaitMs: 5,
   });
-  const workflows = new LocalWorkflows(snapflowTemplate().template.toJSON(), {
+  const workflows = new LocalWorkflows(template, {
     repoRoot: resolve(__dirname, '..', '..'),
     hostAgent: agent,
     environment: { ENGINE_URL: `http://127.0.0.1:${port}`, ENGINE_TOKEN: token },
@@ -196,8 +223,14 @@ export async function runWorkflow(
   input: Json,
   { engine }: { engine: EngineApi },
   hosts: FakeHosts,
+  { lambdaTimeouts = {} }: RunWorkflowOptions = {},
 ): Promise<WorkflowResult> {
-  harness ??= startHarness();
+  const key = JSON.stringify(lambdaTimeouts);
+  let harness = harnesses.get(key);
+  if (harness === undefined) {
+    harness = startHarness(templateWithTimeouts(lambdaTimeouts));
+    harnesses.set(key, harness);
+  }
   const { workflows } = await harness;
   current.engine = engine;
   current.hosts = hosts;
@@ -216,14 +249,16 @@ export async function runWorkflow(
   }
 }
 
-/** Stops the engine server and the host agent of this test file's workflows. */
+/** Stops the engine servers and the host agents of this test file's workflows. */
 export async function closeWorkflows(): Promise<void> {
-  if (harness === undefined) return;
-  const { server, agent, logDirectory } = await harness;
-  harness = undefined;
-  await agent.close();
-  await server.close();
-  await rm(logDirectory, { recursive: true, force: true });
+  const started = [...harnesses.values()];
+  harnesses.clear();
+  for (const harness of started) {
+    const { server, agent, logDirectory } = await harness;
+    await agent.close();
+    await server.close();
+    await rm(logDirectory, { recursive: true, force: true });
+  }
 }
 
 /**

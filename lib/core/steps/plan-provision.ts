@@ -1,6 +1,7 @@
 import { operations } from '../../plugins/directory-tree/operations';
 import { ErrorNames, SnapflowError } from '../errors';
 import { checkMountPointPlan, type HostPlan, type MountPoint } from '../host-plan';
+import { newId } from '../ids';
 import { mountLocationProblem, normalize } from '../paths';
 import type { EngineApi } from '../ports';
 import { parseSnapshotPolicy } from '../snapshot-policy';
@@ -14,8 +15,12 @@ import type { StepPorts } from './step-ports';
 export interface ProvisionPlan {
   target: MountPoint;
   check: HostPlan;
-  /** The engine's createVdb input: the snapshot resolved, the mount location normalized. */
-  vdb: Parameters<EngineApi['createVdb']>[0];
+  /**
+   * The engine's createVdb input: the snapshot resolved, the mount location normalized, and always an
+   * id, so that a retried create makes nothing twice and the undo knows what to delete even when the
+   * create's answer never came.
+   */
+  vdb: Parameters<EngineApi['createVdb']>[0] & { id: string };
 }
 
 const field = 'virtualSource.mountLocation';
@@ -24,7 +29,8 @@ const field = 'virtualSource.mountLocation';
  * First step of the provision workflow: validates the request and its snapshot policy, refuses mount
  * locations no mount may use, resolves the snapshot (the one named, or the latest of `sourceDataId`), checks that the target
  * environment exists and that a chosen vdbId is free (the provision's undo deletes the VDB, which must
- * be its own), and plans the check of the target mount point. Nothing is created here.
+ * be its own), chooses a new vdbId when none is given, and plans the check of the target mount point.
+ * Nothing is created here.
  *
  * @throws ValidationError naming the field at fault, or when not exactly one of `snapshotId` and
  *   `sourceDataId` is given; NotFoundError naming `snapshotId`, `sourceDataId` or `environmentId`;
@@ -45,15 +51,15 @@ export async function planProvision(input: unknown, { engine }: Pick<StepPorts, 
   const environment = await mustExist('environmentId', request.environmentId, () =>
     engine.getEnvironment(request.environmentId),
   );
-  const { vdbId } = request;
-  if (vdbId !== undefined) await refuseTakenId('vdbId', vdbId, () => engine.getVdb(vdbId));
+  const chosen = request.vdbId;
+  if (chosen !== undefined) await refuseTakenId('vdbId', chosen, () => engine.getVdb(chosen));
   const parameters = { ...request.virtualSource, mountLocation: normalize(request.virtualSource.mountLocation) };
   const target = operations.virtual.mountSpecification({ parameters, environment });
   return {
     target,
     check: checkMountPointPlan(target),
     vdb: {
-      ...(vdbId === undefined ? {} : { id: vdbId }),
+      id: chosen ?? newId('vdb'),
       name: request.name,
       snapshotId,
       environmentId: environment.id,

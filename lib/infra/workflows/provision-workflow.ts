@@ -1,6 +1,7 @@
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
 import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
@@ -26,14 +27,17 @@ export interface ProvisionWorkflowProps {
  * output `{ vdbId, snapshotId, mountLocation, timeflowId }`, where snapshotId is the VDB's first
  * snapshot and timeflowId its first timeflow.
  *
- * PlanProvision validates the request (the policy too) and chooses the snapshot (the one named, or the
- * latest of the dSource or VDB named as sourceDataId); CheckMountPoint makes sure the target directory
+ * PlanProvision validates the request (the policy too), chooses the snapshot (the one named, or the
+ * latest of the dSource or VDB named as sourceDataId) and the VDB's id when none is given; CheckMountPoint makes sure the target directory
  * is absent or empty and unmounted before anything is created; CreateVdb clones, with the policy, and
  * exports; MountTarget mounts the clone; ConfigureVdb runs `virtual.configure` and records the source
  * config and RUNNING; SnapshotVdb takes the VDB's first snapshot. If a step after CreateVdb fails, the clone is unmounted (only the
  * clone: what made a mount fail stays), recorded STOPPED and deleted, and the execution fails with the
  * original error: a failed provision leaves no clone and no mount behind. Should the unmount fail, the
  * clone is not deleted under its mount: the execution fails with the original error and the unmount's.
+ * If CreateVdb itself fails, the engine may have made the clone all the same (its handler timed out, or
+ * the answer was lost), so the VDB with the planned id is deleted, unless the engine refused the
+ * request outright (ValidationError, NotFoundError, ConflictError), when that id is not this run's.
  */
 export class ProvisionWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -86,7 +90,7 @@ export class ProvisionWorkflow extends Construct {
       },
     );
     const undoCreate = lambdaStep(this, 'DeleteVdb', functions.deleteVdb, {
-      payload: sfn.TaskInput.fromObject({ vdbId: sfn.JsonPath.stringAt('$.vdb.vdbId') }),
+      payload: sfn.TaskInput.fromObject({ vdbId: sfn.JsonPath.stringAt('$.plan.vdb.id') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
     const { noteUndoFailure } = hostCommands;
@@ -94,6 +98,14 @@ export class ProvisionWorkflow extends Construct {
     catchUndoFailure(markStopped, this, 'MarkStopped', noteUndoFailure, failed);
     catchUndoFailure(undoCreate, this, 'Delete', noteUndoFailure, failed);
     undoMount.next(markStopped).next(undoCreate).next(failed);
+    // A refused create made nothing; a VDB with the id, if any, belongs to a concurrent provision
+    // that chose the same one.
+    create.addCatch(failed, {
+      errors: [ErrorNames.Validation, ErrorNames.NotFound, ErrorNames.Conflict],
+      resultPath: ERROR_PATH,
+    });
+    // Nothing is mounted yet; a VDB the engine never made counts as deleted.
+    create.addCatch(undoCreate, { resultPath: ERROR_PATH });
     // The unmount runs after a failed mount too: it takes away only the clone, should a timed-out or
     // cancelled mount have left it mounted, and nothing that made the mount fail.
     mount.addCatch(undoMount, { resultPath: ERROR_PATH });

@@ -42,8 +42,9 @@ describe('deriveMetrics', () => {
   });
 
   it('reports the copy-step comparison and the orchestration overhead against the interpreter', () => {
-    expect(find(metrics, 'resync-copy-inplace-flags')).toMatchObject({ value: 8_000, baseline: { value: 20_000 } });
-    expect(find(metrics, 'resync-new-bytes-inplace-flags')).toMatchObject({ value: 45 * MiB });
+    expect(find(metrics, 'resync-copy-document-flags')).toMatchObject({ value: 8_000, baseline: { value: 20_000 } });
+    expect(find(metrics, 'resync-new-bytes')).toMatchObject({ value: 45 * MiB });
+    expect(find(metrics, 'resync-new-bytes-whole-file')).toMatchObject({ value: 3.5 * GiB });
     expect(find(metrics, 'orchestration-per-transition')).toMatchObject({
       value: 2.5,
       baseline: { value: 0.02 },

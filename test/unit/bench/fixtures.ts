@@ -51,8 +51,8 @@ export function btrfsReport(): BackendReport {
     resyncWholeFiles: sync(1_000),
     resyncChecksum: sync(35_000),
     copyFlags: {
-      current: { flags: [], ms: 20_000, newBytes: 3.5 * GiB, exact: true },
-      inPlace: { flags: [], ms: 8_000, newBytes: 45 * MiB, exact: true },
+      document: { flags: [], ms: 8_000, newBytes: 45 * MiB, exact: true },
+      wholeFile: { flags: [], ms: 20_000, newBytes: 3.5 * GiB, exact: true },
       readFloor: { bytes: 3.5 * GiB, ms: 3_000 },
       snapshotBytes: 4 * GiB,
     },

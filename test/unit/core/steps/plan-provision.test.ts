@@ -16,7 +16,7 @@ async function setUp() {
 }
 
 describe('planProvision', () => {
-  it('plans a check of the normalized mount point on the target host, creating nothing', async () => {
+  it('plans a check of the normalized mount point on the target host and a new VDB id, creating nothing', async () => {
     const { engine, request } = await setUp();
 
     const plan = await planProvision(request, { engine });
@@ -25,6 +25,7 @@ describe('planProvision', () => {
       target: { hostId: 'i-0target', mountPath: '/mnt/vdbs/dev' },
       check: { document: 'check-mount-point', hostId: 'i-0target', parameters: { MountPath: ['/mnt/vdbs/dev'] } },
       vdb: {
+        id: expect.stringMatching(/^vdb-[0-9a-f]{16}$/),
         name: 'dev copy',
         snapshotId: request.snapshotId,
         environmentId: request.environmentId,
