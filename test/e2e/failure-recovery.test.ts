@@ -3,10 +3,9 @@ import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSampleTree } from '../../lib/adapters/sample-tree';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import type { TreeManifest } from '../../lib/core/tree-diff';
-import { expectTree, poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
+import { expectTree, linkSampleTree, poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
 import { HostFailures } from '../support/failing-host-runner';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 
@@ -43,25 +42,8 @@ describe('failures half-way through provision, refresh and rollback', () => {
 
   beforeAll(async () => {
     session = await startLocalSession({ wrapHostRunner: failures.wrap });
-    source = join(session.work, 'source');
     vdbMount = join(session.work, 'mnt', 'vdb');
-    await writeSampleTree(source, { fileCount: 40, largeFileBytes: 128 * 1024 });
-    const environmentId = session.local.environment.id;
-    const sourceConfig = await engine().createSourceConfig({ environmentId, name: 'data', path: source });
-    const linked = succeeded<{ dsourceId: string; snapshotId: string }>(
-      await session.run('link', {
-        name: 'data',
-        sourceConfigId: sourceConfig.id,
-        stagingEnvironmentId: environmentId,
-        linkedSource: {
-          sourceAddress: 'localhost',
-          username: 'root',
-          mountLocation: join(session.work, 'mnt', 'staging'),
-        },
-      }),
-    );
-    dsourceId = linked.dsourceId;
-    snapshotId = linked.snapshotId;
+    ({ source, dsourceId, snapshotId } = await linkSampleTree(session, { fileCount: 40, largeFileBytes: 128 * 1024 }));
   });
 
   afterAll(async () => {

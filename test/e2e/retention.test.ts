@@ -1,11 +1,10 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSampleTree } from '../../lib/adapters/sample-tree';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import type { RetentionReport } from '../../lib/core/steps/report-retention';
 import type { TreeManifest } from '../../lib/core/tree-diff';
-import { expectTree, succeeded } from '../support/e2e-checks';
+import { expectTree, linkSampleTree, succeeded } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 
 /**
@@ -28,23 +27,12 @@ describe('retention on the local engine', () => {
 
   beforeAll(async () => {
     session = await startLocalSession();
-    const source = join(session.work, 'source');
-    await writeSampleTree(source, { fileCount: 40, largeFileBytes: 128 * 1024 });
-    const environmentId = session.local.environment.id;
-    const sourceConfig = await engine().createSourceConfig({ environmentId, name: 'data', path: source });
-    const linked = succeeded<{ dsourceId: string; snapshotId: string }>(
-      await session.run('link', {
-        name: 'data',
-        sourceConfigId: sourceConfig.id,
-        stagingEnvironmentId: environmentId,
-        linkedSource: {
-          sourceAddress: 'localhost',
-          username: 'root',
-          mountLocation: join(session.work, 'mnt', 'staging'),
-        },
-        policy: { retention: { keepAtLeast: 2 } },
-      }),
+    const linked = await linkSampleTree(
+      session,
+      { fileCount: 40, largeFileBytes: 128 * 1024 },
+      { policy: { retention: { keepAtLeast: 2 } } },
     );
+    const { source } = linked;
     dsourceId = linked.dsourceId;
     snapshots.push({ id: linked.snapshotId, tree: await readTreeManifest(source) });
     for (let index = 1; index < 5; index += 1) {
@@ -59,7 +47,7 @@ describe('retention on the local engine', () => {
       await session.run('provision', {
         name: 'vdb',
         snapshotId: snapshots[1]?.id ?? '',
-        environmentId,
+        environmentId: session.local.environment.id,
         virtualSource: { mountLocation: join(session.work, 'mnt', 'vdb') },
       }),
     );

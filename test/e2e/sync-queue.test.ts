@@ -2,10 +2,9 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSampleTree } from '../../lib/adapters/sample-tree';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import type { WorkflowRun } from '../../lib/local/local-workflows';
-import { expectTree, succeeded } from '../support/e2e-checks';
+import { expectTree, linkSampleTree, succeeded } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 
 /** When each run's Copy step ran, in the order they started. */
@@ -39,21 +38,7 @@ describe('syncs that overlap on one dSource', () => {
 
   beforeAll(async () => {
     session = await startLocalSession();
-    source = join(session.work, 'source');
-    await writeSampleTree(source, { fileCount: 60, largeFileBytes: 256 * 1024 });
-    const environmentId = session.local.environment.id;
-    const sourceConfig = await session.local.engine.createSourceConfig({ environmentId, name: 'data', path: source });
-    const linked = await session.run('link', {
-      name: 'data',
-      sourceConfigId: sourceConfig.id,
-      stagingEnvironmentId: environmentId,
-      linkedSource: {
-        sourceAddress: 'localhost',
-        username: 'root',
-        mountLocation: join(session.work, 'mnt', 'staging'),
-      },
-    });
-    dsourceId = succeeded<{ dsourceId: string }>(linked).dsourceId;
+    ({ source, dsourceId } = await linkSampleTree(session, { fileCount: 60, largeFileBytes: 256 * 1024 }));
   });
 
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSampleTree } from '../../lib/adapters/sample-tree';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import type { TreeManifest } from '../../lib/core/tree-diff';
-import { expectTree, poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
+import { expectTree, linkSampleTree, poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 
 /**
@@ -29,23 +28,9 @@ describe('VDB lifecycle on the local engine', () => {
 
   beforeAll(async () => {
     session = await startLocalSession();
-    source = join(session.work, 'source');
     vdbMount = join(session.work, 'mnt', 'vdb');
     childMount = join(session.work, 'mnt', 'child');
-    await writeSampleTree(source, { fileCount: 60, largeFileBytes: 256 * 1024 });
-    const environmentId = session.local.environment.id;
-    const sourceConfig = await engine().createSourceConfig({ environmentId, name: 'data', path: source });
-    const linked = await session.run('link', {
-      name: 'data',
-      sourceConfigId: sourceConfig.id,
-      stagingEnvironmentId: environmentId,
-      linkedSource: {
-        sourceAddress: 'localhost',
-        username: 'root',
-        mountLocation: join(session.work, 'mnt', 'staging'),
-      },
-    });
-    dsourceId = succeeded<{ dsourceId: string }>(linked).dsourceId;
+    ({ source, dsourceId } = await linkSampleTree(session, { fileCount: 60, largeFileBytes: 256 * 1024 }));
   });
 
   afterAll(async () => {
