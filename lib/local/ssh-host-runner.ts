@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
-import { UNIX_PATH_PATTERN } from '../core/paths';
+import type { SshAccess } from '../core/model';
+import { SSH_FILE_PATTERN } from '../core/paths';
+import { sshAccessSchema } from '../engine/api-schemas';
 import type { HostRunner, HostScript, RunningScript, ScriptExit } from './host-runner';
 
-/** How to reach one host's sshd. The runner reads no ssh_config, agent or default key: only these. */
-export interface SshConnection {
-  /** The host's IP address or DNS name, as its key is listed in {@link knownHostsFile}. */
-  address: string;
-  /** @default 22 */
-  port?: number;
-  /** The user scripts run as; the mount documents need root. */
-  user: string;
-  /** The private key for `user`, without a passphrase: the runner never prompts. */
-  identityFile: string;
-  /**
-   * The known_hosts file holding the host's key, the only one consulted: a host whose key is missing
-   * or different is refused.
-   */
-  knownHostsFile: string;
-}
+/**
+ * How to reach one host's sshd: an environment's {@link SshAccess}, port 22 unless given. The runner
+ * reads no ssh_config, agent or default key: only these.
+ */
+export type SshConnection = Omit<SshAccess, 'port'> & { port?: number };
 
 /** Where ssh is looked for: ssh gets no other variable of this process (no agent socket, no HOME). */
 const SSH_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin';
@@ -28,9 +19,9 @@ const KILL_GRACE_MS = 5000;
 /** What a script killed by SIGKILL exits with, as the supervisor's shell reports it. */
 const KILLED_STATUS = 128 + 9;
 
-const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/;
-const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const HOST_PATH = new RegExp(UNIX_PATH_PATTERN);
+const ADDRESS = new RegExp(sshAccessSchema.properties.address.pattern);
+const USER = new RegExp(sshAccessSchema.properties.user.pattern);
+const SSH_FILE = new RegExp(SSH_FILE_PATTERN);
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -131,8 +122,8 @@ export function sshArguments(connection: SshConnection): string[] {
     throw new Error(`SSH port ${port} is not a port number from 1 to 65535`);
   if (!USER.test(user)) throw new Error(`SSH user ${JSON.stringify(user)} is not a valid user name`);
   for (const [field, path] of Object.entries({ identityFile, knownHostsFile })) {
-    // ssh expands %-tokens in both and splits UserKnownHostsFile at spaces (which the pattern refuses).
-    if (!HOST_PATH.test(path) || path.includes('%'))
+    // ssh expands %-tokens in both and splits UserKnownHostsFile at spaces, which the pattern refuses.
+    if (!SSH_FILE.test(path))
       throw new Error(`SSH ${field} ${JSON.stringify(path)} must be an absolute path without spaces, quotes or %`);
   }
   return [
