@@ -15,6 +15,8 @@ export interface ServeLocalOptions {
   backend: StorageBackendChoice;
   /** @default 0 (any free port) */
   port?: number;
+  /** How long one copy (a sync's, or an export's) may run on a host. @default 3600, as on AWS */
+  copyTimeoutSeconds?: number;
   /** Sync a dSource linked from this machine when its source path changes (debounced). @default false */
   watch?: boolean;
   /** Told what schedules and the watch start and what fails, a line each. @default nothing */
@@ -43,7 +45,13 @@ export interface LocalServer {
  * `<home>/api.json` (mode 0600), where the CLI finds them.
  */
 export async function serveLocal(options: ServeLocalOptions): Promise<LocalServer> {
-  const local = await startLocalMode({ home: options.home, backend: options.backend });
+  const local = await startLocalMode({
+    home: options.home,
+    backend: options.backend,
+    ...(options.copyTimeoutSeconds === undefined
+      ? {}
+      : { context: { 'snapflow:copyTimeoutSeconds': options.copyTimeoutSeconds } }),
+  });
   try {
     // The engine holds the home's lock now, so an api.json here is a stale one from a crash.
     await removeApiFile(options.home);

@@ -9,12 +9,13 @@ export const upCommand: SingleCommand = {
   command: {
     summary:
       'Run local mode, its schedules and its REST API in the foreground until SIGINT or SIGTERM; --watch syncs a dSource when its source changes',
-    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir] [--watch]',
+    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir] [--watch] [--copy-timeout SECONDS]',
     flags: {
       home: { type: 'string' },
       port: { type: 'string' },
       backend: { type: 'string' },
       watch: { type: 'boolean' },
+      'copy-timeout': { type: 'string' },
     },
     callsApi: false,
     async run({ io, values }) {
@@ -25,9 +26,20 @@ export const upCommand: SingleCommand = {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port must be a port number, not ${JSON.stringify(values.port)}`);
       const home = resolve(optionalFlag(values, 'home') ?? defaultHome(io.env));
+      const copyTimeout = optionalFlag(values, 'copy-timeout');
+      // SSM's limit for one step: 48 hours.
+      if ((copyTimeout !== undefined && !/^[1-9][0-9]{0,5}$/.test(copyTimeout)) || Number(copyTimeout) > 172_800)
+        throw new CliError(`--copy-timeout must be whole seconds from 1 to 172800, not ${JSON.stringify(copyTimeout)}`);
 
       const watch = values.watch === true;
-      const server = await serveLocal({ home, backend, port, watch, log: (line) => io.out(line) });
+      const server = await serveLocal({
+        home,
+        backend,
+        port,
+        watch,
+        ...(copyTimeout === undefined ? {} : { copyTimeoutSeconds: Number(copyTimeout) }),
+        log: (line) => io.out(line),
+      });
       io.out(`Engine: ${server.backend.kind} backend (${server.backend.reason})`);
       io.out(`This machine is environment ${server.environment.id} (host id ${server.environment.hostId}).`);
       if (watch) {

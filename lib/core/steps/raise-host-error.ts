@@ -40,7 +40,7 @@ const ACTIONS: Partial<Record<ErrorName, string>> = {
     'The copy stopped when the storage pool filled up, and no snapshot was taken: free space (delete snapshots or VDBs no longer needed, or exclude large files) or grow the pool, then sync again.',
   ParameterRejectedError: 'Correct the value named in the message.',
   HostCommandTimedOutError:
-    'Check that the host is online (its SSM agent, or its sshd in local mode); if the command needs longer (a large first copy), raise the copy timeout (context snapflow:copyTimeoutSeconds).',
+    'Check that the host is online (its SSM agent, or its sshd in local mode); if the command needs longer (a large first copy), raise the copy timeout (`snapflow up --copy-timeout SECONDS` locally, the context value snapflow:copyTimeoutSeconds on AWS).',
 };
 const DEFAULT_ACTION =
   'Read the command output below, or the full output in the Run Command log group, and fix the cause on the host.';

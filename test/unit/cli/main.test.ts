@@ -281,6 +281,8 @@ describe('main', () => {
       [...provision, '--snapshot', records.snapshot.id],
       ['up', '--backend', 'zfs'],
       ['up', '--port', 'eighty'],
+      ['up', '--copy-timeout', '0'],
+      ['up', '--copy-timeout', '172801'],
     ]) {
       const run = await cli(argv);
       expect(run.code, argv.join(' ')).toBe(2);
