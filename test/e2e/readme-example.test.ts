@@ -17,20 +17,31 @@ async function workedExample(): Promise<string> {
   return block;
 }
 
-/** Runs bash in a process group of its own, so that everything it starts can be stopped together. */
-function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; pid: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, env, detached: true });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
+/**
+ * Runs bash in a process group of its own, so that everything it starts can be stopped together. The
+ * group is known at once, and `done` settles when bash exits, with what it wrote by then or within 2 s
+ * after: a background process the script failed to stop may hold the output open indefinitely.
+ */
+function bash(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): { pid: number; done: Promise<{ code: number | null; out: string }> } {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, env, detached: true });
+  let out = '';
+  const collect = (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const done = new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', async (code) => {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+      resolve({ code, out });
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, pid: child.pid as number }));
   });
+  return { pid: child.pid as number, done };
 }
 
 /** Stops what is left of the process group: SIGTERM (up stops cleanly), then SIGKILL after 30 s. */
@@ -57,8 +68,9 @@ describe('README worked example', () => {
     for (const name of ['SNAPFLOW_HOME', 'SNAPFLOW_API_URL', 'SNAPFLOW_API_TOKEN']) delete env[name];
     let pid: number | undefined;
     try {
-      const result = await bash(await workedExample(), env);
-      pid = result.pid;
+      const started = bash(await workedExample(), env);
+      pid = started.pid;
+      const result = await started.done;
 
       expect(result.code, result.out).toBe(0);
       expect(result.out).toMatch(/^version 1$[\s\S]*^version 1$[\s\S]*^version 2$/m);

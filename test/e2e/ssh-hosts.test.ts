@@ -212,6 +212,10 @@ describe.runIf(IS_ROOT)('staged linking across SSH hosts, and the faults of a ba
     }
 
     expect(outcome.error?.name).toBe('SourceUnreachableError');
+    expect(outcome.error?.cause).toContain(
+      `the copy from root@${source.address}:${sourceTree()} lost or could not open`,
+    );
+    expect(outcome.error?.cause).toContain('check that it is up');
     // The first attempt and both retries.
     expect(outcome.steps.find((step) => step.state === 'Copy')?.retries).toBe(2);
     await expectNothingLost();
@@ -247,6 +251,9 @@ describe.runIf(IS_ROOT)('staged linking across SSH hosts, and the faults of a ba
     }
 
     expect(outcome.error?.name).toBe('HostCommandTimedOutError');
+    // Killed on the staging host with everything it started.
+    await expect.poll(() => processesOf(staging, 'rsync'), { timeout: 10_000 }).toEqual([]);
+    expect(await processesOf(staging, 'ssh')).toEqual([]);
     await expectNothingLost();
     await expectSnapshotOfSource(await runSync());
   }, 120_000);
@@ -289,6 +296,9 @@ describe.runIf(IS_ROOT)('staged linking across SSH hosts, and the faults of a ba
     }
 
     expect(outcome.error?.name).toBe('MountPointBusyError');
+    expect(outcome.error?.cause).toContain(
+      `virtualSource.mountLocation ${busy} already has a filesystem mounted on it`,
+    );
     expect(await local.engine.listVdbs()).toEqual(vdbs);
     await expectNothingLost();
     const again = await local.workflows.run('provision', {
@@ -312,6 +322,7 @@ describe.runIf(IS_ROOT)('staged linking across SSH hosts, and the faults of a ba
     await rm(huge);
 
     expect(outcome.error?.name).toBe('StorageFullError');
+    expect(outcome.error?.cause).toContain(`the dataset mounted at ${join(staging.root, 'stage')} is full`);
     await expectNothingLost();
     await expectSnapshotOfSource(await runSync());
   }, 120_000);
