@@ -63,6 +63,8 @@ describe('the local API over HTTP', () => {
   });
 
   it('answers 400 naming the field at fault, before any job starts', async () => {
+    const jobs = await session.recordedJobIds();
+
     const answer = await session.call('POST', '/vdbs/provision_by_snapshot', {
       body: {
         name: 'x',
@@ -76,6 +78,8 @@ describe('the local API over HTTP', () => {
     expect(answer.body).toMatchObject({
       error: { code: 'ValidationError', field: 'body.virtual_source.mountLocation' },
     });
+    expect(answer.body.job).toBeUndefined();
+    expect(await session.recordedJobIds()).toEqual(jobs);
   });
 
   it('removes api.json when it stops', async () => {
