@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import { sourceChangedEntry } from '../../lib/api/dispatch-entries';
-import { formatScheduledTime } from '../../lib/core/cron-schedule';
 import { triggeredJobId } from '../../lib/core/triggered-runs';
 import { expectTree } from '../support/e2e-checks';
 import { type LocalApiSession, startLocalApiSession } from '../support/local-api-session';
@@ -29,6 +28,14 @@ describe('triggers in local mode', () => {
     (await call('GET', `/snapshots?dataset_id=${dsourceId}`)).body as unknown as SnapshotBody[];
   const triggered = async (kind: string) =>
     (await snapshots()).filter((snapshot) => snapshot.provenance.trigger.kind === kind);
+  /** The snapshots `kind` triggered, once there are `count` of them. */
+  const waitForSnapshots = async (kind: string, count: number, timeoutMs: number) => {
+    for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
+      const found = await triggered(kind);
+      if (found.length >= count) return found;
+    }
+    throw new Error(`no ${count} snapshots triggered by ${kind} within ${timeoutMs} ms`);
+  };
 
   beforeAll(async () => {
     session = await startLocalApiSession('snapflow-triggers-e2e-');
@@ -62,17 +69,19 @@ describe('triggers in local mode', () => {
     expect(patched.status).toBe(200);
     const dueAt = new Date(patched.body.next_snapshot_at as string);
     expect(dueAt.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
-    const scheduledTime = formatScheduledTime(dueAt);
 
-    // The run's job id comes from the dataset and the due time, so it is known before it fires.
-    const job = await waitForJob(triggeredJobId('sync', [dsourceId, scheduledTime]), 75_000);
+    const [scheduled] = await waitForSnapshots('schedule', 1, 75_000);
     // Only the first run is wanted: the schedule goes before the next minute comes.
     expect((await call('PATCH', `/dsources/${dsourceId}`, { policy: { schedule: null } })).status).toBe(200);
 
-    expect(job.status).toBe('SUCCEEDED');
-    expect((await triggered('schedule')).map((snapshot) => snapshot.provenance.trigger)).toEqual([
-      { kind: 'schedule', id: `${dsourceId}@${scheduledTime}` },
-    ]);
+    // The trigger id is `<dSource>@<due time>`, the time written as EventBridge Scheduler writes it.
+    const triggerId = scheduled?.provenance.trigger.id ?? '';
+    expect(triggerId).toMatch(new RegExp(`^${dsourceId}@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:00Z$`));
+    const time = triggerId.slice(`${dsourceId}@`.length);
+    expect(Date.parse(time)).toBe(dueAt.getTime());
+    // The run's job id comes from the dataset and the due time, so a repeated firing cannot start it twice.
+    expect(await waitForJob(triggeredJobId('sync', [dsourceId, time]), 10_000)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggered('schedule')).toHaveLength(1);
     expect((await call('GET', `/dsources/${dsourceId}`)).body.next_snapshot_at).toBeUndefined();
   }, 90_000);
 
@@ -155,3 +164,7 @@ describe('triggers in local mode', () => {
     expect(await snapshots()).toEqual(before);
   });
 });
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
