@@ -85,7 +85,7 @@ export interface Metric {
 /** A target as a rule over a metric. */
 export interface TargetRule {
   description: string;
-  isMet(metric: Pick<Metric, 'value' | 'baseline'>): boolean;
+  isMet(metric: Pick<Metric, 'value' | 'unit' | 'baseline'>): boolean;
 }
 
 /** The value over the baseline, when there is a baseline in the same unit. */
@@ -95,10 +95,8 @@ export function ratio(metric: Pick<Metric, 'value' | 'unit' | 'baseline'>): numb
   return metric.value / baseline.value;
 }
 
-const share = (metric: Pick<Metric, 'value' | 'baseline'>) =>
-  metric.baseline === undefined || metric.baseline.value === 0
-    ? Number.POSITIVE_INFINITY
-    : metric.value / metric.baseline.value;
+/** The value over the baseline, or infinity (no target met) when there is no baseline to compare with. */
+const share = (metric: Pick<Metric, 'value' | 'unit' | 'baseline'>) => ratio(metric) ?? Number.POSITIVE_INFINITY;
 
 /** The targets of issue 6 and DESIGN §8. */
 export const TARGETS = {
