@@ -19,9 +19,11 @@ export interface DeriveOptions {
 }
 
 /**
- * The metrics of one backend's report: per size the snapshot, provision and sync times against
- * `cp -a` or the initial sync; at the largest size the targets of issue 6; size independence from
- * the smallest and largest sizes; the fleet's time and storage; the orchestration overhead.
+ * The metrics of one backend's report, each judged against its target in {@link TARGETS} where it
+ * has one: per size the snapshot, provision and sync times against `cp -a` or the initial sync (a
+ * provision under 1 s); at the largest size the speed-up over `cp -a` and the resync shares; size
+ * independence from the smallest and largest sizes; the fleet's time and storage; the
+ * orchestration overhead.
  */
 export function deriveMetrics(report: BackendReport, options: DeriveOptions): Metric[] {
   const { backend } = options;
