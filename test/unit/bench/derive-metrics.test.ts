@@ -52,6 +52,20 @@ describe('deriveMetrics', () => {
     });
   });
 
+  it('names the flags the copy document adds to the whole-file baseline, whatever their order', () => {
+    const report = btrfsReport();
+    const copyFlags = report.sizes?.[1]?.copyFlags;
+    expect(find(metrics, 'resync-copy-document-flags')?.note).toMatch(
+      /^the copy document adds --inplace --no-whole-file --block-size=131072 to rsync's defaults;/,
+    );
+    if (copyFlags === undefined) throw new Error('the fixture has no copy-step comparison');
+    copyFlags.document.flags = ['--inplace', ...copyFlags.wholeFile.flags.toReversed(), '--no-whole-file'];
+
+    expect(find(deriveMetrics(report, options), 'resync-copy-document-flags')?.note).toMatch(
+      /^the copy document adds --inplace --no-whole-file to rsync's defaults;/,
+    );
+  });
+
   it('explains on dir that snapshots and clones copy the data', () => {
     const dir = deriveMetrics(btrfsReport(), { ...options, backend: 'dir' });
     expect(find(dir, 'provision', 4 * GiB)?.note).toMatch(/cannot reflink/);

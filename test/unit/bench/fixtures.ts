@@ -1,6 +1,7 @@
 import type { SyncResult } from '../../../bench/measure-sync';
 import type { RunProfile } from '../../../bench/profile';
 import type { BackendReport, BenchResults, SizeReport } from '../../../bench/reports';
+import { COPY_DOCUMENT_FLAGS, WHOLE_FILE_FLAGS } from '../../../bench/rsync-flags';
 import { GiB, MiB } from '../../../bench/units';
 
 const profile: RunProfile = {
@@ -51,8 +52,8 @@ export function btrfsReport(): BackendReport {
     resyncWholeFiles: sync(1_000),
     resyncChecksum: sync(35_000),
     copyFlags: {
-      document: { flags: [], ms: 8_000, newBytes: 45 * MiB, exact: true },
-      wholeFile: { flags: [], ms: 20_000, newBytes: 3.5 * GiB, exact: true },
+      document: { flags: COPY_DOCUMENT_FLAGS, ms: 8_000, newBytes: 45 * MiB, exact: true },
+      wholeFile: { flags: WHOLE_FILE_FLAGS, ms: 20_000, newBytes: 3.5 * GiB, exact: true },
       readFloor: { bytes: 3.5 * GiB, ms: 3_000 },
       snapshotBytes: 4 * GiB,
     },
