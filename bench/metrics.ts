@@ -10,7 +10,7 @@ export interface Quantity {
   unit: Unit;
 }
 
-/** A target of issue 6 / DESIGN §8 and whether this run met it. */
+/** One of the {@link TARGETS} and whether this run met it. */
 export interface Target {
   description: string;
   met: boolean;
@@ -85,7 +85,7 @@ export interface Metric {
 /** A target as a rule over a metric. */
 export interface TargetRule {
   description: string;
-  isMet(metric: Pick<Metric, 'value' | 'baseline'>): boolean;
+  isMet(metric: Pick<Metric, 'value' | 'unit' | 'baseline'>): boolean;
 }
 
 /** The value over the baseline, when there is a baseline in the same unit. */
@@ -95,12 +95,15 @@ export function ratio(metric: Pick<Metric, 'value' | 'unit' | 'baseline'>): numb
   return metric.value / baseline.value;
 }
 
-const share = (metric: Pick<Metric, 'value' | 'baseline'>) =>
-  metric.baseline === undefined || metric.baseline.value === 0
-    ? Number.POSITIVE_INFINITY
-    : metric.value / metric.baseline.value;
+/** The value over the baseline, or infinity (no target met) when there is no baseline to compare with. */
+const share = (metric: Pick<Metric, 'value' | 'unit' | 'baseline'>) => ratio(metric) ?? Number.POSITIVE_INFINITY;
 
-/** The targets of issue 6 and DESIGN §8. */
+/**
+ * What thin cloning must achieve, as the README's Benchmarks section states it: snapshots and
+ * provisions independent of the dataset's size, a provision under 1 s and at least 50× faster than
+ * `cp -a`, VDBs that add under 2% storage, a sync after a 1% change under 10% of the initial sync,
+ * and an orchestration overhead of a few milliseconds per state transition.
+ */
 export const TARGETS = {
   underOneSecond: { description: '< 1 s end to end', isMet: (metric) => metric.value < 1000 },
   sizeIndependent: {
@@ -111,7 +114,7 @@ export const TARGETS = {
   storageUnderTwoPercent: { description: '< 2% of the snapshot', isMet: (metric) => share(metric) < 0.02 },
   resyncUnderTenPercent: { description: '< 10% of the initial sync', isMet: (metric) => share(metric) < 0.1 },
   lowMilliseconds: {
-    description: '< 5 ms per transition (DESIGN §8: low milliseconds)',
+    description: '< 5 ms per transition (low milliseconds)',
     isMet: (metric) => metric.value < 5,
   },
 } as const satisfies Record<string, TargetRule>;

@@ -1,25 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeJobError } from '../../lib/api/describe-job-error';
 import type { HostRunner } from '../../lib/local/host-runner';
+import { leftovers, linkOneFileSource } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
-
-/** Every directory at or below `root`, relative to it, leaving out the `skip` subtrees. */
-async function directoriesBelow(root: string, skip: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (directory: string): Promise<void> => {
-    for (const entry of await readdir(directory, { withFileTypes: true })) {
-      const path = join(directory, entry.name);
-      if (!entry.isDirectory() || skip.includes(relative(root, path))) continue;
-      found.push(relative(root, path));
-      await walk(path);
-    }
-  };
-  await walk(root);
-  return found.sort();
-}
 
 /**
  * Bad input to link and provision ends in a named error whose message names the field at fault and
@@ -59,21 +45,7 @@ describe('bad input to link and provision', () => {
     await chmod(join(shims, 'mount'), 0o755);
     await mkdir(join(session.work, 'elsewhere'));
     await symlink(join(session.work, 'elsewhere'), join(mnt, 'link'));
-    const otherHost = await session.local.engine.createEnvironment({ name: 'other', hostId: 'i-0123456789abcdef0' });
-    otherSourceConfigId = (
-      await session.local.engine.createSourceConfig({
-        environmentId: otherHost.id,
-        name: 'remote',
-        path: '/srv/remote',
-      })
-    ).id;
-    const source = join(session.work, 'source');
-    await mkdir(source);
-    await writeFile(join(source, 'file'), 'data\n');
-    sourceConfigId = (await session.local.engine.createSourceConfig({ environmentId, name: 'src', path: source })).id;
-    const linked = await session.run('link', linkInput({ mountLocation: join(mnt, 'staging') }));
-    expect(linked.status).toBe('SUCCEEDED');
-    snapshotId = (linked.output as { snapshotId: string }).snapshotId;
+    ({ sourceConfigId, otherSourceConfigId, snapshotId } = await linkOneFileSource(session));
     await mkdir(join(mnt, 'not-empty'));
     await writeFile(join(mnt, 'not-empty', 'precious'), 'must survive\n');
   });
@@ -96,22 +68,11 @@ describe('bad input to link and provision', () => {
     return { name: 'vdb', snapshotId, environmentId, virtualSource, ...extra };
   }
 
-  /** Everything a failed workflow could leave behind. */
-  async function leftovers() {
-    const engine = session.local.engine;
-    const pool = join(session.work, 'home', 'engine', 'pool');
-    return {
-      dsources: (await engine.listDSources()).map((d) => d.id),
-      vdbs: (await engine.listVdbs()).map((v) => v.id),
-      snapshots: (await engine.listSnapshots()).map((s) => s.id),
-      datasetStorage: (await readdir(join(pool, 'datasets'))).sort(),
-      snapshotStorage: (await readdir(join(pool, 'snapshots'))).sort(),
-      mounts: await session.mounts(),
-      notEmpty: await readdir(join(mnt, 'not-empty')),
-      // What a host command created (a mount point's directories) and left behind.
-      directories: await directoriesBelow(session.work, ['home', 'source', 'shims']),
-    };
-  }
+  /** Everything a failed workflow could leave behind, and the directory it must not empty. */
+  const leftBehind = async () => ({
+    ...(await leftovers(session, ['shims'])),
+    notEmpty: await readdir(join(mnt, 'not-empty')),
+  });
 
   type WorkflowInput = Parameters<LocalSession['run']>[1];
 
@@ -262,7 +223,7 @@ describe('bad input to link and provision', () => {
   it.each(cases)(
     '%s with %s fails with a clear error and leaves nothing behind',
     async (workflow, description, input, name, message, action) => {
-      const before = await leftovers();
+      const before = await leftBehind();
       failBinds = bindFails.has(description);
       const run = await session.run(workflow, input()).finally(() => {
         failBinds = false;
@@ -273,7 +234,7 @@ describe('bad input to link and provision', () => {
       expect(error.message).toContain(typeof message === 'string' ? message : message());
       expect(error.message).not.toContain('undo failed too');
       expect(error.action).toMatch(action);
-      expect(await leftovers()).toEqual(before);
+      expect(await leftBehind()).toEqual(before);
     },
   );
 });

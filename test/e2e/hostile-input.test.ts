@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { symlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeJobError } from '../../lib/api/describe-job-error';
 import { MOUNT_PATH_PATTERN, mountLocationProblem, UNIX_PATH_PATTERN, unixPathProblem } from '../../lib/core/paths';
@@ -8,6 +8,7 @@ import { validate } from '../../lib/core/validate';
 import { DOCUMENT_KINDS, documentContent, PARAMETER_PATTERNS } from '../../lib/infra/ssm-documents';
 import type { HostRunner } from '../../lib/local/host-runner';
 import { linkedSourceDefinition } from '../../lib/plugins/directory-tree/schemas';
+import { leftovers, linkOneFileSource } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 import { DocumentHost } from '../support/run-document-script';
 
@@ -22,21 +23,6 @@ class RecordingHosts {
       return runner.start(script);
     },
   });
-}
-
-/** Every directory at or below `root`, relative to it, leaving out the `skip` subtrees. */
-async function directoriesBelow(root: string, skip: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (directory: string): Promise<void> => {
-    for (const entry of await readdir(directory, { withFileTypes: true })) {
-      const path = join(directory, entry.name);
-      if (!entry.isDirectory() || skip.includes(relative(root, path))) continue;
-      found.push(relative(root, path));
-      await walk(path);
-    }
-  };
-  await walk(root);
-  return found.sort();
 }
 
 /** A workflow's input; hostile inputs are whatever JSON a caller may send. */
@@ -64,16 +50,7 @@ describe('hostile input to the workflows', () => {
     session = await startLocalSession({ wrapHostRunner: hosts.wrap });
     mnt = join(session.work, 'mnt');
     environmentId = session.local.environment.id;
-    const { engine } = session.local;
-    const source = join(session.work, 'source');
-    await mkdir(source);
-    await writeFile(join(source, 'file'), 'data\n');
-    sourceConfigId = (await engine.createSourceConfig({ environmentId, name: 'src', path: source })).id;
-    const other = await engine.createEnvironment({ name: 'elsewhere', hostId: 'i-0123456789abcdef0' });
-    otherSourceConfigId = (await engine.createSourceConfig({ environmentId: other.id, name: 'far', path: source })).id;
-    const linked = await session.run('link', link({ mountLocation: join(mnt, 'staging') }));
-    expect(linked.status).toBe('SUCCEEDED');
-    snapshotId = (linked.output as { snapshotId: string }).snapshotId;
+    ({ sourceConfigId, otherSourceConfigId, snapshotId } = await linkOneFileSource(session));
     const provisioned = await session.run('provision', provision({ mountLocation: join(mnt, 'vdb') }));
     expect(provisioned.status).toBe('SUCCEEDED');
     vdbId = (provisioned.output as { vdbId: string }).vdbId;
@@ -102,20 +79,8 @@ describe('hostile input to the workflows', () => {
     return { name: 'hostile', snapshotId, environmentId, virtualSource, ...extra } as Input;
   }
 
-  /** Everything a failed workflow could leave behind. */
-  async function leftovers() {
-    const { engine } = session.local;
-    const pool = join(session.work, 'home', 'engine', 'pool');
-    return {
-      dsources: (await engine.listDSources()).map((d) => d.id),
-      vdbs: (await engine.listVdbs()).map((v) => ({ id: v.id, status: v.status, timeflow: v.currentTimeflowId })),
-      snapshots: (await engine.listSnapshots()).map((s) => s.id),
-      datasetStorage: (await readdir(join(pool, 'datasets'))).sort(),
-      snapshotStorage: (await readdir(join(pool, 'snapshots'))).sort(),
-      mounts: await session.mounts(),
-      directories: await directoriesBelow(session.work, ['home', 'source', join('mnt', 'vdb')]),
-    };
-  }
+  /** What a failed workflow could leave behind; the directories inside the VDB are its data. */
+  const leftBehind = () => leftovers(session, [join('mnt', 'vdb')]);
 
   /**
    * Per case: the workflow, what is hostile, the input, the error, the field its message names, and the
@@ -415,7 +380,7 @@ describe('hostile input to the workflows', () => {
   it.each(cases)(
     '%s refuses %s, naming the field, and leaves nothing behind',
     async (workflow, _, input, name, field, allowed) => {
-      const before = await leftovers();
+      const before = await leftBehind();
 
       const given = input();
       // Inputs are made when the case runs: the session's paths do not exist before.
@@ -431,7 +396,7 @@ describe('hostile input to the workflows', () => {
       expect(error.action.length).toBeGreaterThan(10);
       // No host command ran, or only those the case allows, which refused before changing anything.
       expect(hosts.started.filter((document) => !allowed.includes(document))).toEqual([]);
-      expect(await leftovers()).toEqual(before);
+      expect(await leftBehind()).toEqual(before);
       expect(existsSync('/etc/snapflow-hostile') || existsSync('/run/snapflow-hostile')).toBe(false);
     },
   );

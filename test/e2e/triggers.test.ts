@@ -1,26 +1,12 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTreeManifest } from '../../lib/adapters/tree-manifest';
 import { sourceChangedEntry } from '../../lib/api/dispatch-entries';
-import { formatScheduledTime } from '../../lib/core/cron-schedule';
 import { triggeredJobId } from '../../lib/core/triggered-runs';
-import type { ApiFile } from '../../lib/local/api-file';
-import { type LocalServer, serveLocal } from '../../lib/local/serve-local';
 import { expectTree } from '../support/e2e-checks';
-import { mountPointsBelow } from '../support/local-session';
+import { type LocalApiSession, startLocalApiSession } from '../support/local-api-session';
 
-const run = promisify(execFile);
-
-type Body = Record<string, unknown>;
-interface JobBody {
-  id: string;
-  status: string;
-  steps: { name: string; started_at: string; ended_at?: string }[];
-}
 interface SnapshotBody {
   id: string;
   path: string;
@@ -32,46 +18,31 @@ interface SnapshotBody {
  * not), the API; and ten events within a second, whose syncs must queue, not overlap.
  */
 describe('triggers in local mode', () => {
-  let home: string;
+  let session: LocalApiSession;
   let source: string;
-  let server: LocalServer | undefined;
-  let file: ApiFile;
   let dsourceId: string;
-
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${file.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${file.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Body };
-  };
-
-  const waitForJob = async (id: string, timeoutMs = 120_000): Promise<JobBody> => {
-    for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
-      const job = await call('GET', `/jobs/${id}`);
-      if (job.status === 200 && job.body.status !== 'RUNNING') return job.body as unknown as JobBody;
-    }
-    throw new Error(`job ${id} did not end within ${timeoutMs} ms`);
-  };
+  const call = (method: string, path: string, body?: unknown) => session.call(method, path, { body });
+  const waitForJob = (id: string, timeoutMs?: number) => session.waitForJob(id, timeoutMs);
 
   const snapshots = async () =>
     (await call('GET', `/snapshots?dataset_id=${dsourceId}`)).body as unknown as SnapshotBody[];
   const triggered = async (kind: string) =>
     (await snapshots()).filter((snapshot) => snapshot.provenance.trigger.kind === kind);
+  /** The snapshots `kind` triggered, once there are `count` of them. */
+  const waitForSnapshots = async (kind: string, count: number, timeoutMs: number) => {
+    for (const started = Date.now(); Date.now() - started < timeoutMs; await sleep(100)) {
+      const found = await triggered(kind);
+      if (found.length >= count) return found;
+    }
+    throw new Error(`no ${count} snapshots triggered by ${kind} within ${timeoutMs} ms`);
+  };
 
   beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'snapflow-triggers-e2e-'));
-    source = join(home, 'source');
+    session = await startLocalApiSession('snapflow-triggers-e2e-');
+    source = join(session.home, 'source');
     await mkdir(source);
     await writeFile(join(source, 'app.conf'), 'version 0\n');
-    server = await serveLocal({ home, backend: 'auto' });
-    file = JSON.parse(await readFile(join(home, 'api.json'), 'utf8')) as ApiFile;
-    const environmentId = server.environment.id;
+    const environmentId = session.server.environment.id;
     const sourceConfig = await call('POST', '/source-configs', {
       environment_id: environmentId,
       name: 'app',
@@ -81,19 +52,14 @@ describe('triggers in local mode', () => {
       name: 'app',
       source_config_id: sourceConfig.body.id,
       staging_environment_id: environmentId,
-      linked_source: { sourceAddress: 'localhost', username: 'root', mountLocation: join(home, 'staging') },
+      linked_source: { sourceAddress: 'localhost', username: 'root', mountLocation: join(session.home, 'staging') },
     });
     dsourceId = linked.body.dsource_id as string;
     expect(await waitForJob((linked.body.job as { id: string }).id)).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      for (const mount of (await mountPointsBelow(home)).sort().reverse()) await run('umount', [mount]);
-      await rm(home, { recursive: true, force: true });
-    }
+    await session?.close();
   });
 
   it('starts exactly one sync when a real cron schedule fires, recorded as triggered by the schedule', async () => {
@@ -103,17 +69,19 @@ describe('triggers in local mode', () => {
     expect(patched.status).toBe(200);
     const dueAt = new Date(patched.body.next_snapshot_at as string);
     expect(dueAt.getTime() - Date.now()).toBeLessThanOrEqual(60_000);
-    const scheduledTime = formatScheduledTime(dueAt);
 
-    // The run's job id comes from the dataset and the due time, so it is known before it fires.
-    const job = await waitForJob(triggeredJobId('sync', [dsourceId, scheduledTime]), 75_000);
+    const [scheduled] = await waitForSnapshots('schedule', 1, 75_000);
     // Only the first run is wanted: the schedule goes before the next minute comes.
     expect((await call('PATCH', `/dsources/${dsourceId}`, { policy: { schedule: null } })).status).toBe(200);
 
-    expect(job.status).toBe('SUCCEEDED');
-    expect((await triggered('schedule')).map((snapshot) => snapshot.provenance.trigger)).toEqual([
-      { kind: 'schedule', id: `${dsourceId}@${scheduledTime}` },
-    ]);
+    // The trigger id is `<dSource>@<due time>`, the time written as EventBridge Scheduler writes it.
+    const triggerId = scheduled?.provenance.trigger.id ?? '';
+    expect(triggerId).toMatch(new RegExp(`^${dsourceId}@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:00Z$`));
+    const time = triggerId.slice(`${dsourceId}@`.length);
+    expect(Date.parse(time)).toBe(dueAt.getTime());
+    // The run's job id comes from the dataset and the due time, so a repeated firing cannot start it twice.
+    expect(await waitForJob(triggeredJobId('sync', [dsourceId, time]), 10_000)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await triggered('schedule')).toHaveLength(1);
     expect((await call('GET', `/dsources/${dsourceId}`)).body.next_snapshot_at).toBeUndefined();
   }, 90_000);
 
@@ -132,7 +100,7 @@ describe('triggers in local mode', () => {
     const answer = await call('POST', '/events', {
       Entries: [
         sourceChangedEntry({ sourceHost: 'local', sourcePath: source }),
-        sourceChangedEntry({ sourceHost: 'local', sourcePath: join(home, 'elsewhere') }),
+        sourceChangedEntry({ sourceHost: 'local', sourcePath: join(session.home, 'elsewhere') }),
         { Source: 'billing', DetailType: 'Source Data Changed', Detail: JSON.stringify({ dsourceId }) },
       ],
     });
@@ -186,7 +154,7 @@ describe('triggers in local mode', () => {
     const before = await snapshots();
 
     const started = await call('POST', `/dsources/${dsourceId}/retention`, { dry_run: true });
-    const job = (await waitForJob((started.body.job as { id: string }).id)) as JobBody & { output: Body };
+    const job = await waitForJob((started.body.job as { id: string }).id);
 
     expect(job.status).toBe('SUCCEEDED');
     const { kept, deleted } = job.output as { kept: { id: string }[]; deleted: { id: string; reason: string }[] };

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeJobError } from '../../lib/api/describe-job-error';
 import type { HostRunner } from '../../lib/local/host-runner';
-import { poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
+import { oneFileSource, poolStorage, recordedStorage, succeeded } from '../support/e2e-checks';
 import { type LocalSession, startLocalSession } from '../support/local-session';
 
 /**
@@ -62,17 +61,13 @@ class HostSituations {
 describe('undo steps that cannot unmount', () => {
   const situations = new HostSituations();
   let session: LocalSession;
-  let source: string;
   let environmentId: string;
   let sourceConfigId: string;
 
   beforeAll(async () => {
     session = await startLocalSession({ wrapHostRunner: situations.wrap });
     environmentId = session.local.environment.id;
-    source = join(session.work, 'source');
-    await mkdir(source);
-    await writeFile(join(source, 'file'), 'data\n');
-    sourceConfigId = (await session.local.engine.createSourceConfig({ environmentId, name: 'src', path: source })).id;
+    ({ sourceConfigId } = await oneFileSource(session));
   });
 
   afterEach(async () => {

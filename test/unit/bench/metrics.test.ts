@@ -21,6 +21,7 @@ describe('targets', () => {
   it('judges shares, size independence, time and counts', () => {
     const share = (value: number, baseline: number) => ({
       value,
+      unit: 'B' as const,
       baseline: { name: 'b', value: baseline, unit: 'B' as const },
     });
     expect(TARGETS.storageUnderTwoPercent.isMet(share(1, 100))).toBe(true);
@@ -28,12 +29,15 @@ describe('targets', () => {
     expect(TARGETS.resyncUnderTenPercent.isMet(share(9, 100))).toBe(true);
     expect(TARGETS.sizeIndependent.isMet(share(150, 100))).toBe(true);
     expect(TARGETS.sizeIndependent.isMet(share(151, 100))).toBe(false);
-    expect(TARGETS.underOneSecond.isMet({ value: 999 })).toBe(true);
-    expect(allSucceed(20).isMet({ value: 19 })).toBe(false);
+    expect(TARGETS.underOneSecond.isMet({ value: 999, unit: 'ms' })).toBe(true);
+    expect(allSucceed(20).isMet({ value: 19, unit: 'runs' })).toBe(false);
   });
 
-  it('misses a share target when there is no baseline to compare with', () => {
-    expect(TARGETS.storageUnderTwoPercent.isMet({ value: 0 })).toBe(false);
+  it('misses a share target when there is no baseline to compare with, or one in another unit', () => {
+    expect(TARGETS.storageUnderTwoPercent.isMet({ value: 0, unit: 'B' })).toBe(false);
+    expect(
+      TARGETS.storageUnderTwoPercent.isMet({ value: 1, unit: 'B', baseline: { name: 'b', value: 100, unit: 'ms' } }),
+    ).toBe(false);
   });
 });
 

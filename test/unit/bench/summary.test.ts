@@ -16,7 +16,8 @@ describe('summarize', () => {
   it('states the run, counts the targets met and lists every measurement', () => {
     const markdown = summarize(results(metrics));
     expect(markdown).toContain('Full run of 2025-01-02 on 2 × Test CPU, 24.0 GiB RAM');
-    expect(markdown).toMatch(/## Targets: \d+ of \d+ met/);
+    // Of 11 targets only the in-place resync misses (30 s against an initial sync of 40 s).
+    expect(markdown).toContain('## Targets: 10 of 11 met');
     expect(markdown).toContain('| provision vs a full copy, 4 GiB | btrfs | ≥ 50× faster than cp -a |');
     expect(markdown).toContain('**missed**');
     expect(markdown).toContain('![provision, snapshot and sync against a full copy](results.svg)');
