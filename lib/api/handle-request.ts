@@ -3,6 +3,7 @@ import type { PutEventsEntry } from '../core/event-patterns';
 import { newId, randomHex } from '../core/ids';
 import type { DSource, Vdb } from '../core/model';
 import type { EngineApi } from '../core/ports';
+import { refuseDependents } from '../core/steps/refuse-dependents';
 import { validate } from '../core/validate';
 import { workflowInputSchemas } from '../core/workflow-inputs';
 import type { ApiPorts } from './api-ports';
@@ -46,6 +47,16 @@ export interface HandleRequestOptions {
    */
   logUnexpected?: (error: unknown) => void;
 }
+
+/** How messages name a record of each kind. */
+const RECORD_LABELS: Readonly<Record<RecordKind, string>> = {
+  environment: 'environment',
+  sourceConfig: 'source config',
+  dsource: 'dSource',
+  vdb: 'VDB',
+  snapshot: 'snapshot',
+  timeflow: 'timeflow',
+};
 
 const noQuery: ObjectSchema = { type: 'object', additionalProperties: false, properties: {} };
 
@@ -96,7 +107,8 @@ async function carryOut(incoming: IncomingRequest, ports: ApiPorts): Promise<Api
   };
   const id = request.params.id;
   if (route.expects !== undefined && id !== undefined) await expectRecord(ports.engine, route.expects, id);
-  if (route.refuseDependents === true && id !== undefined) await refuseDependents(ports.engine, id);
+  if (route.refuseDependents === true && route.expects !== undefined && id !== undefined)
+    await refuseDependents(ports.engine, RECORD_LABELS[route.expects], id, 'path.id');
 
   switch (route.kind) {
     case 'engine': {
@@ -188,18 +200,6 @@ export function bodyTooLarge(size?: number): SnapflowError {
 
 async function expectRecord(engine: EngineApi, kind: RecordKind, id: string): Promise<void> {
   await engine[recordGetters[kind]](id);
-}
-
-async function refuseDependents(engine: EngineApi, id: string): Promise<void> {
-  const dependents = await engine.listDependents(id);
-  if (dependents.length === 0) return;
-  throw new SnapflowError(
-    ErrorNames.DependentsExist,
-    `${id} cannot be deleted while others depend on it: ${dependents.map((dependent) => dependent.reason).join('; ')}`,
-    {
-      action: `Delete ${dependents.map((dependent) => `${dependent.kind} ${dependent.id}`).join(', ')} first.`,
-    },
-  );
 }
 
 function defined(values: Readonly<Record<string, string | undefined>>): Record<string, string> {

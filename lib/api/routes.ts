@@ -75,7 +75,10 @@ interface RouteBase {
   readonly response?: object;
   /** The path's `{id}` must name an existing record of this kind, else 404 before anything runs. */
   readonly expects?: RecordKind;
-  /** Answer 409 at once when something depends on the path's `{id}`, rather than fail the job later. */
+  /**
+   * Answer 409 at once when something depends on the path's `{id}`, rather than fail the job later; the
+   * route names the record's kind in `expects`.
+   */
   readonly refuseDependents?: boolean;
 }
 
