@@ -1,16 +1,10 @@
 import { presentPolicy } from '../api/policy-body';
+import type { EventSource } from '../core/model';
 import { DEFAULT_SNAPSHOT_POLICY, RETENTION_PERIODS } from '../core/snapshot-policy';
 import { CliError, type FlagSpec, type FlagValues, optionalFlag } from './cli-command';
 
 /** A snapshot policy as the API answers it and takes it. */
 export type WirePolicy = ReturnType<typeof presentPolicy>;
-
-/** An S3 event source as the API takes it. */
-export interface WireEventSource {
-  kind: 's3';
-  bucket: string;
-  prefix: string;
-}
 
 const KEEP_FLAGS = [
   ...RETENTION_PERIODS.map((period) => [`keep-${period}`, period] as const),
@@ -75,7 +69,7 @@ export function policyFromFlags(values: FlagValues, current: WirePolicy): WirePo
  * `--event-source s3://BUCKET/PREFIX` adds one; `--no-event-sources` gives none.
  * @throws CliError for a value that is not an s3:// URL with a bucket
  */
-export function eventSourcesFromFlags(values: FlagValues): WireEventSource[] | undefined {
+export function eventSourcesFromFlags(values: FlagValues): EventSource[] | undefined {
   const given = values['event-source'] as string[] | undefined;
   if (values['no-event-sources'] === true) {
     if (given !== undefined)
