@@ -1,7 +1,8 @@
 import { presentPolicy } from '../api/policy-body';
 import type { EventSource } from '../core/model';
 import { DEFAULT_SNAPSHOT_POLICY, RETENTION_PERIODS } from '../core/snapshot-policy';
-import { CliError, type FlagSpec, type FlagValues, optionalFlag } from './cli-command';
+import { jobVerb } from './api-verbs';
+import { CliError, type FlagSpec, type FlagValues, optionalFlag, type Verb } from './cli-command';
 
 /** A snapshot policy as the API answers it and takes it. */
 export type WirePolicy = ReturnType<typeof presentPolicy>;
@@ -80,5 +81,18 @@ export function eventSourcesFromFlags(values: FlagValues): EventSource[] | undef
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
     if (match === null) throw new CliError(`--event-source must be s3://BUCKET/PREFIX, not ${JSON.stringify(url)}`);
     return { kind: 's3', bucket: match[1] as string, prefix: match[2] as string };
+  });
+}
+
+/** `retention <id> [--dry-run]` of a dSource or VDB: applies its policy's retention to its snapshots. */
+export function retentionVerb(operationId: 'applyDSourceRetention' | 'applyVdbRetention', idName: string): Verb {
+  return jobVerb({
+    operationId,
+    summary:
+      'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
+    usage: `<${idName}> [--dry-run]`,
+    positionals: [idName],
+    flags: { 'dry-run': { type: 'boolean' } },
+    body: (values) => ({ dry_run: values['dry-run'] === true }),
   });
 }
