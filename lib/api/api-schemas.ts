@@ -1,9 +1,8 @@
 import { putEventsEntrySchema } from '../core/event-patterns';
-import { UNIX_PATH_PATTERN } from '../core/paths';
+import { idSchema as id, nameSchema as name, unixPathSchema as unixPath } from '../core/field-schemas';
 import { RETENTION_PERIODS, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
 import {
   exportInputSchema,
-  ID_PATTERN,
   linkInputSchema,
   provisionInputSchema,
   refreshInputSchema,
@@ -39,9 +38,6 @@ export interface ObjectSchema {
   readonly description?: string;
 }
 
-const id = { type: 'string', pattern: ID_PATTERN } as const;
-const name = linkInputSchema.properties.name;
-const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 
