@@ -12,6 +12,7 @@ import { dispatchEntries } from './dispatch-entries';
 import { jobId } from './job-id';
 import { present } from './present';
 import {
+  type AnswerContext,
   type ApiRequest,
   type DatasetRoute,
   type RecordKind,
@@ -114,8 +115,9 @@ async function carryOut(incoming: IncomingRequest, ports: ApiPorts): Promise<Api
     case 'engine': {
       const method = ports.engine[route.call.method] as (...args: unknown[]) => Promise<unknown>;
       const result = await method.apply(ports.engine, [...route.call.args(request)]);
-      const answer = route.call.present as ((result: unknown) => unknown) | undefined;
-      return route.status === 204 ? { statusCode: 204 } : { statusCode: route.status, body: answer?.(result) };
+      const answer = route.call.present as ((result: unknown, context: AnswerContext) => unknown) | undefined;
+      if (route.status === 204) return { statusCode: 204 };
+      return { statusCode: route.status, body: answer?.(result, answerContext(ports)) };
     }
     case 'workflow':
       return startWorkflow(route, request, ports);
@@ -158,10 +160,14 @@ async function datasetAnswer(route: DatasetRoute, request: ApiRequest, ports: Ap
     dataset = await ports.engine.updateDatasetSettings(id, route.settings(request));
     await ports.schedules.apply({ id, kind: route.dataset, policy: dataset.policy });
   }
-  const nextSnapshotAt = ports.schedules.nextRunAt?.(id)?.toISOString();
+  const nextSnapshotAt = answerContext(ports).nextSnapshotAt(id);
   return route.dataset === 'dsource'
     ? present.dsource(dataset as DSource, nextSnapshotAt)
     : present.vdb(dataset as Vdb, nextSnapshotAt);
+}
+
+function answerContext(ports: ApiPorts): AnswerContext {
+  return { nextSnapshotAt: (datasetId) => ports.schedules.nextRunAt?.(datasetId)?.toISOString() };
 }
 
 function parseBody(route: Route, text: string | undefined): Record<string, unknown> {
