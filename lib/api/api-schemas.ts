@@ -1,33 +1,26 @@
 import { putEventsEntrySchema } from '../core/event-patterns';
-import { UNIX_PATH_PATTERN } from '../core/paths';
-import { RETENTION_PERIODS, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
+import { idSchema as id } from '../core/field-schemas';
+import { snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
 import {
   exportInputSchema,
-  ID_PATTERN,
   linkInputSchema,
   provisionInputSchema,
   refreshInputSchema,
   rollbackInputSchema,
   snapshotVdbInputSchema,
-  triggerSchema,
   vdbLifecycleInputSchema,
 } from '../core/workflow-inputs';
-import { HOST_ID_PATTERN, sshAccessSchema, sshClientFilesSchema } from '../engine/api-schemas';
-import {
-  linkedSourceDefinition,
-  snapshotDefinition,
-  snapshotParametersDefinition,
-  sourceConfigDefinition,
-  virtualSourceDefinition,
-} from '../plugins/directory-tree/schemas';
+import * as engine from '../engine/api-schemas';
+import { schemas as pluginSchemas, snapshotParametersDefinition } from '../plugins/directory-tree/schemas';
 import { JOB_ID_PATTERN } from './job-id';
 import { snakeCase } from './json-case';
 
 /**
  * JSON Schemas of the REST API: request bodies and queries, which both the handler (ajv) and API
  * Gateway (models) validate with, and the answers, which the OpenAPI document shows. Fields are in
- * snake_case, as in the Delphix DCT API, except inside the plugin's own parameter objects
- * (`linked_source`, `virtual_source`), which keep the plugin's field names.
+ * snake_case, as in the Delphix DCT API, except inside the plugin's own schemas (`linked_source`,
+ * `virtual_source`, a snapshot's `metadata`), which keep the plugin's field names. Records are answered
+ * as the engine API's schemas describe them, in snake_case, with what the API adds.
  */
 
 /** A JSON Schema object as this API writes them: closed, with named properties. */
@@ -39,9 +32,6 @@ export interface ObjectSchema {
   readonly description?: string;
 }
 
-const id = { type: 'string', pattern: ID_PATTERN } as const;
-const name = linkInputSchema.properties.name;
-const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 
@@ -65,11 +55,15 @@ export function bodyFromWorkflowInput(
   };
 }
 
+/** The plugin's schemas, which keep the plugin's field names wherever they appear. */
+const PLUGIN_SCHEMAS: ReadonlySet<object> = new Set(Object.values(pluginSchemas));
+
 /**
- * A JSON Schema with every property name, however deep, in snake_case: the wire form of a core schema
- * whose fields are all Snapflow's own (not a plugin's), so the two stay one definition.
+ * A JSON Schema with every property name, however deep, in snake_case, except inside the plugin's
+ * schemas: the wire form of a core or engine schema, so the two stay one definition.
  */
 function snakeCaseSchema<S extends object>(schema: S): S {
+  if (PLUGIN_SCHEMAS.has(schema)) return schema;
   return Object.fromEntries(
     Object.entries(schema).map(([key, value]) => {
       if (key === 'properties')
@@ -109,42 +103,15 @@ function withProperties(schema: ObjectSchema, replaced: Readonly<Record<string, 
   return { ...schema, properties: { ...schema.properties, ...replaced } };
 }
 
-const sshAccess = snakeCaseSchema(sshAccessSchema);
-const sshClientFiles = snakeCaseSchema(sshClientFilesSchema);
-
 /** Body of `POST /environments`. */
 export const createEnvironmentBody: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'host_id'],
-  properties: {
-    name,
-    host_id: {
-      type: 'string',
-      pattern: HOST_ID_PATTERN,
-      description:
-        'SSM managed-instance id of the host (i-…, mi-…), local for the engine machine, or ssh-NAME for a host local mode reaches over SSH',
-    },
-    scratch_path: { ...unixPath, description: 'A directory Snapflow may use for its own mount points' },
-    ssh: { ...sshAccess, description: 'How local mode reaches the host; required for an ssh-NAME host id' },
-    ssh_client: {
-      ...sshClientFiles,
-      description: "The key and known_hosts file this host's copies use to pull from source hosts over SSH",
-    },
-  },
+  ...snakeCaseSchema(engine.createEnvironmentBody),
   description: 'A Unix host',
 };
 
 /** Body of `POST /source-configs`. */
 export const createSourceConfigBody: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['environment_id', 'name', 'path'],
-  properties: {
-    environment_id: id,
-    name: sourceConfigDefinition.properties.name,
-    path: sourceConfigDefinition.properties.path,
-  },
+  ...snakeCaseSchema(engine.createSourceConfigBody),
   description: 'A dataset on a host: the directory tree at path',
 };
 
@@ -279,43 +246,27 @@ export const errorSchema: ObjectSchema = {
   },
 };
 
+/**
+ * `schema` with the engine's `parameters` (the plugin's parameter object) under the API's name for
+ * them, as in the Delphix DCT API.
+ */
+function withParametersAs(schema: ObjectSchema, field: 'linked_source' | 'virtual_source'): ObjectSchema {
+  const rename = (name: string) => (name === 'parameters' ? field : name);
+  return {
+    ...schema,
+    ...(schema.required === undefined ? {} : { required: schema.required.map(rename) }),
+    properties: Object.fromEntries(Object.entries(schema.properties).map(([name, value]) => [rename(name), value])),
+  };
+}
+
 /** An environment as the API answers it. */
-export const environmentSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'name', 'host_id', 'scratch_path', 'created_at'],
-  properties: {
-    id,
-    name,
-    host_id: { type: 'string' },
-    scratch_path: { type: 'string' },
-    ssh: { ...sshAccess, required: [...sshAccess.required, 'port'] },
-    ssh_client: sshClientFiles,
-    created_at: timestamp,
-  },
-};
+export const environmentSchema: ObjectSchema = snakeCaseSchema(engine.environmentSchema);
 
 /** A source config as the API answers it. */
-export const sourceConfigSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'environment_id', 'name', 'path', 'created_at'],
-  properties: { id, environment_id: id, name: { type: 'string' }, path: { type: 'string' }, created_at: timestamp },
-};
+export const sourceConfigSchema: ObjectSchema = snakeCaseSchema(engine.sourceConfigSchema);
 
 /** A stored snapshot policy as the API answers it: every part present, defaults filled in. */
-export const policySchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['schedule', 'retention'],
-  properties: {
-    schedule: policyBody.properties.schedule,
-    retention: {
-      ...policyBody.properties.retention,
-      required: [...RETENTION_PERIODS, 'keep_at_least'],
-    },
-  },
-};
+export const policySchema: ObjectSchema = snakeCaseSchema(engine.storedPolicySchema);
 
 const nextSnapshotAt = {
   ...timestamp,
@@ -323,126 +274,32 @@ const nextSnapshotAt = {
 } as const;
 
 /** A dSource as the API answers it; `linked_source` holds the plugin parameters. */
-export const dsourceSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'name',
-    'source_config_id',
-    'staging_environment_id',
-    'linked_source',
-    'current_timeflow_id',
-    'policy',
-    'event_sources',
-    'created_at',
-  ],
-  properties: {
-    id,
-    name,
-    source_config_id: id,
-    staging_environment_id: id,
-    linked_source: linkedSourceDefinition,
-    current_timeflow_id: id,
-    policy: policySchema,
-    event_sources: linkInputSchema.properties.eventSources,
-    next_snapshot_at: nextSnapshotAt,
-    created_at: timestamp,
-  },
-};
+export const dsourceSchema: ObjectSchema = withProperties(
+  withParametersAs(snakeCaseSchema(engine.dsourceSchema), 'linked_source'),
+  { next_snapshot_at: nextSnapshotAt },
+);
 
 /** A VDB as the API answers it; `virtual_source` holds the plugin parameters. */
-export const vdbSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'id',
-    'name',
-    'parent_dataset_id',
-    'parent_snapshot_id',
-    'environment_id',
-    'virtual_source',
-    'status',
-    'enabled',
-    'current_timeflow_id',
-    'policy',
-    'created_at',
-  ],
-  properties: {
-    id,
-    name,
-    parent_dataset_id: { ...id, description: 'The dSource or VDB it was provisioned from' },
-    parent_snapshot_id: { ...id, description: 'The snapshot its current timeflow was cloned from' },
-    environment_id: id,
-    virtual_source: virtualSourceDefinition,
-    source_config: sourceConfigDefinition,
-    status: { type: 'string', enum: ['PROVISIONING', 'RUNNING', 'STOPPED'] },
-    enabled: { type: 'boolean' },
-    current_timeflow_id: id,
-    policy: policySchema,
-    next_snapshot_at: nextSnapshotAt,
-    created_at: timestamp,
-  },
-};
+export const vdbSchema: ObjectSchema = withProperties(
+  withParametersAs(snakeCaseSchema(engine.vdbSchema), 'virtual_source'),
+  { next_snapshot_at: nextSnapshotAt },
+);
 
-/** A snapshot with its provenance, as the API answers it. */
+const engineSnapshot: ObjectSchema = snakeCaseSchema(engine.snapshotSchema);
+
+/** A snapshot with its provenance, as the API answers it; `retain_forever` is always given. */
 export const snapshotSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'dataset_id', 'timeflow_id', 'created_at', 'metadata', 'provenance', 'path', 'retain_forever'],
-  properties: {
-    id,
-    dataset_id: { ...id, description: 'The dSource or VDB it belongs to' },
-    timeflow_id: id,
-    created_at: timestamp,
-    metadata: snapshotDefinition,
-    provenance: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['trigger', 'plugin_version'],
-      properties: {
-        trigger: triggerSchema,
-        files_transferred: count,
-        bytes_transferred: count,
-        duration_ms: count,
-        plugin_version: { type: 'string' },
-        snapshot_parameters: snapshotParametersDefinition,
-      },
-    },
-    path: { type: 'string', description: "Where the snapshot's tree is readable on the engine machine" },
-    expires_at: { ...timestamp, description: 'From then on retention may delete it' },
+  ...withProperties(engineSnapshot, {
     retain_forever: { type: 'boolean', description: 'Retention never deletes it' },
-  },
+  }),
+  required: [...(engineSnapshot.required ?? []), 'retain_forever'],
 };
 
 /** A timeflow as the API answers it. */
-export const timeflowSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'dataset_id', 'kind', 'created_at', 'path'],
-  properties: {
-    id,
-    dataset_id: id,
-    kind: { type: 'string', enum: ['link', 'provision', 'refresh', 'rollback'] },
-    parent_snapshot_id: id,
-    created_at: timestamp,
-    path: { type: 'string' },
-  },
-};
+export const timeflowSchema: ObjectSchema = snakeCaseSchema(engine.timeflowSchema);
 
 /** Space of a dataset, timeflow or snapshot, as the API answers it. */
-export const spaceSchema: ObjectSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'total_bytes', 'exclusive_bytes', 'shared_bytes', 'exact'],
-  properties: {
-    id,
-    total_bytes: count,
-    exclusive_bytes: { ...count, description: 'What deleting it would free' },
-    shared_bytes: count,
-    exact: { type: 'boolean', description: 'False when the backend cannot tell shared from exclusive bytes' },
-  },
-};
+export const spaceSchema: ObjectSchema = snakeCaseSchema(engine.spaceSchema);
 
 /** A job (one workflow execution) as `GET /jobs/{id}` answers it. */
 export const jobSchema: ObjectSchema = {

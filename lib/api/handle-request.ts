@@ -3,6 +3,7 @@ import type { PutEventsEntry } from '../core/event-patterns';
 import { newId, randomHex } from '../core/ids';
 import type { DSource, Vdb } from '../core/model';
 import type { EngineApi } from '../core/ports';
+import { refuseDependents } from '../core/steps/refuse-dependents';
 import { validate } from '../core/validate';
 import { workflowInputSchemas } from '../core/workflow-inputs';
 import type { ApiPorts } from './api-ports';
@@ -11,6 +12,7 @@ import { dispatchEntries } from './dispatch-entries';
 import { jobId } from './job-id';
 import { present } from './present';
 import {
+  type AnswerContext,
   type ApiRequest,
   type DatasetRoute,
   type RecordKind,
@@ -46,6 +48,16 @@ export interface HandleRequestOptions {
    */
   logUnexpected?: (error: unknown) => void;
 }
+
+/** How messages name a record of each kind. */
+const RECORD_LABELS: Readonly<Record<RecordKind, string>> = {
+  environment: 'environment',
+  sourceConfig: 'source config',
+  dsource: 'dSource',
+  vdb: 'VDB',
+  snapshot: 'snapshot',
+  timeflow: 'timeflow',
+};
 
 const noQuery: ObjectSchema = { type: 'object', additionalProperties: false, properties: {} };
 
@@ -96,14 +108,16 @@ async function carryOut(incoming: IncomingRequest, ports: ApiPorts): Promise<Api
   };
   const id = request.params.id;
   if (route.expects !== undefined && id !== undefined) await expectRecord(ports.engine, route.expects, id);
-  if (route.refuseDependents === true && id !== undefined) await refuseDependents(ports.engine, id);
+  if (route.refuseDependents === true && route.expects !== undefined && id !== undefined)
+    await refuseDependents(ports.engine, RECORD_LABELS[route.expects], id, 'path.id');
 
   switch (route.kind) {
     case 'engine': {
       const method = ports.engine[route.call.method] as (...args: unknown[]) => Promise<unknown>;
       const result = await method.apply(ports.engine, [...route.call.args(request)]);
-      const answer = route.call.present as ((result: unknown) => unknown) | undefined;
-      return route.status === 204 ? { statusCode: 204 } : { statusCode: route.status, body: answer?.(result) };
+      const answer = route.call.present as ((result: unknown, context: AnswerContext) => unknown) | undefined;
+      if (route.status === 204) return { statusCode: 204 };
+      return { statusCode: route.status, body: answer?.(result, answerContext(ports)) };
     }
     case 'workflow':
       return startWorkflow(route, request, ports);
@@ -146,10 +160,14 @@ async function datasetAnswer(route: DatasetRoute, request: ApiRequest, ports: Ap
     dataset = await ports.engine.updateDatasetSettings(id, route.settings(request));
     await ports.schedules.apply({ id, kind: route.dataset, policy: dataset.policy });
   }
-  const nextSnapshotAt = ports.schedules.nextRunAt?.(id)?.toISOString();
+  const nextSnapshotAt = answerContext(ports).nextSnapshotAt(id);
   return route.dataset === 'dsource'
     ? present.dsource(dataset as DSource, nextSnapshotAt)
     : present.vdb(dataset as Vdb, nextSnapshotAt);
+}
+
+function answerContext(ports: ApiPorts): AnswerContext {
+  return { nextSnapshotAt: (datasetId) => ports.schedules.nextRunAt?.(datasetId)?.toISOString() };
 }
 
 function parseBody(route: Route, text: string | undefined): Record<string, unknown> {
@@ -188,18 +206,6 @@ export function bodyTooLarge(size?: number): SnapflowError {
 
 async function expectRecord(engine: EngineApi, kind: RecordKind, id: string): Promise<void> {
   await engine[recordGetters[kind]](id);
-}
-
-async function refuseDependents(engine: EngineApi, id: string): Promise<void> {
-  const dependents = await engine.listDependents(id);
-  if (dependents.length === 0) return;
-  throw new SnapflowError(
-    ErrorNames.DependentsExist,
-    `${id} cannot be deleted while others depend on it: ${dependents.map((dependent) => dependent.reason).join('; ')}`,
-    {
-      action: `Delete ${dependents.map((dependent) => `${dependent.kind} ${dependent.id}`).join(', ')} first.`,
-    },
-  );
 }
 
 function defined(values: Readonly<Record<string, string | undefined>>): Record<string, string> {

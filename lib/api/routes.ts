@@ -75,7 +75,10 @@ interface RouteBase {
   readonly response?: object;
   /** The path's `{id}` must name an existing record of this kind, else 404 before anything runs. */
   readonly expects?: RecordKind;
-  /** Answer 409 at once when something depends on the path's `{id}`, rather than fail the job later. */
+  /**
+   * Answer 409 at once when something depends on the path's `{id}`, rather than fail the job later; the
+   * route names the record's kind in `expects`.
+   */
   readonly refuseDependents?: boolean;
 }
 
@@ -130,18 +133,24 @@ export interface EventsRoute extends RouteBase {
 /** A route of the API. */
 export type Route = EngineRoute | WorkflowRoute | DatasetRoute | EventsRoute | JobRoute;
 
+/** What an answer may show besides the engine's result. */
+export interface AnswerContext {
+  /** When a dSource's or VDB's snapshot schedule runs next, where the scheduler can tell. */
+  nextSnapshotAt(datasetId: string): string | undefined;
+}
+
 /** One engine method call: its arguments from the request, and how its result is answered. */
 export interface EngineCall {
   readonly method: keyof EngineApi;
   readonly args: (request: ApiRequest) => readonly unknown[];
   /** Turns the result into the answer's body; absent for 204 routes. */
-  readonly present?: (result: never) => unknown;
+  readonly present?: (result: never, context: AnswerContext) => unknown;
 }
 
 function engineCall<M extends keyof EngineApi>(
   method: M,
   args: (request: ApiRequest) => Parameters<EngineApi[M]>,
-  answer?: (result: Awaited<ReturnType<EngineApi[M]>>) => unknown,
+  answer?: (result: Awaited<ReturnType<EngineApi[M]>>, context: AnswerContext) => unknown,
 ): EngineCall {
   return { method, args, ...(answer === undefined ? {} : { present: answer }) };
 }
@@ -353,13 +362,13 @@ export const routes = [
     method: 'GET',
     path: '/dsources',
     tag: 'dsources',
-    summary: 'List dSources',
+    summary: 'List dSources, each with when its schedule runs next',
     status: 200,
     response: listOf(dsourceSchema),
     call: engineCall(
       'listDSources',
       () => [],
-      (list) => list.map((dsource) => present.dsource(dsource)),
+      (list, { nextSnapshotAt }) => list.map((dsource) => present.dsource(dsource, nextSnapshotAt(dsource.id))),
     ),
   },
   {
@@ -457,13 +466,13 @@ export const routes = [
     method: 'GET',
     path: '/vdbs',
     tag: 'vdbs',
-    summary: 'List VDBs',
+    summary: 'List VDBs, each with when its schedule runs next',
     status: 200,
     response: listOf(vdbSchema),
     call: engineCall(
       'listVdbs',
       () => [],
-      (list) => list.map((vdb) => present.vdb(vdb)),
+      (list, { nextSnapshotAt }) => list.map((vdb) => present.vdb(vdb, nextSnapshotAt(vdb.id))),
     ),
   },
   {

@@ -1,8 +1,8 @@
 import type { OperationId } from '../api/routes';
+import { formatTable } from '../core/format-table';
 import { type CommandContext, type FlagSpec, type FlagValues, optionalFlag, type Verb } from './cli-command';
 import { followJob, type JobView } from './follow-job';
 import { formatBytes, formatDuration } from './format-quantity';
-import { formatTable } from './format-table';
 import { cell, recordTable } from './record-table';
 
 /**

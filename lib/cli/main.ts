@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ApiClient } from '../adapters/api-client';
 import { routeByOperation } from '../api/routes';
 import { isSnapflowError } from '../core/errors';
+import { BACKEND_USAGE, backendFlag } from './backend-flag';
 import {
   CliError,
   type CliIo,
@@ -60,7 +61,7 @@ export function usage(noun?: CommandNoun | SingleCommand): string {
   const lines = ['Usage: snapflow <command> [options]', ''];
   const shown = noun === undefined ? commands : [noun];
   if (noun === undefined) {
-    lines.push('  demo [--backend auto|btrfs|dir] [--keep]');
+    lines.push(`  demo ${BACKEND_USAGE} [--keep]`);
     lines.push('      Run the whole job on the embedded engine and check the integrity of every dataset.');
   }
   for (const command of shown) {
@@ -182,11 +183,8 @@ function isParseArgsError(error: unknown): error is Error {
 function demo(args: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { backend: { type: 'string', default: 'auto' }, keep: { type: 'boolean', default: false } },
+    options: { backend: { type: 'string' }, keep: { type: 'boolean', default: false } },
     strict: true,
   });
-  const backend = values.backend;
-  if (backend !== 'auto' && backend !== 'btrfs' && backend !== 'dir')
-    throw new CliError(`--backend must be auto, btrfs or dir, not ${JSON.stringify(backend)}`);
-  return runDemo({ backend, keep: values.keep, out });
+  return runDemo({ backend: backendFlag(values.backend), keep: values.keep, out });
 }

@@ -1,16 +1,11 @@
 import { presentPolicy } from '../api/policy-body';
+import type { EventSource } from '../core/model';
 import { DEFAULT_SNAPSHOT_POLICY, RETENTION_PERIODS } from '../core/snapshot-policy';
-import { CliError, type FlagSpec, type FlagValues, optionalFlag } from './cli-command';
+import { jobVerb } from './api-verbs';
+import { CliError, type FlagSpec, type FlagValues, optionalFlag, type Verb } from './cli-command';
 
 /** A snapshot policy as the API answers it and takes it. */
 export type WirePolicy = ReturnType<typeof presentPolicy>;
-
-/** An S3 event source as the API takes it. */
-export interface WireEventSource {
-  kind: 's3';
-  bucket: string;
-  prefix: string;
-}
 
 const KEEP_FLAGS = [
   ...RETENTION_PERIODS.map((period) => [`keep-${period}`, period] as const),
@@ -75,7 +70,7 @@ export function policyFromFlags(values: FlagValues, current: WirePolicy): WirePo
  * `--event-source s3://BUCKET/PREFIX` adds one; `--no-event-sources` gives none.
  * @throws CliError for a value that is not an s3:// URL with a bucket
  */
-export function eventSourcesFromFlags(values: FlagValues): WireEventSource[] | undefined {
+export function eventSourcesFromFlags(values: FlagValues): EventSource[] | undefined {
   const given = values['event-source'] as string[] | undefined;
   if (values['no-event-sources'] === true) {
     if (given !== undefined)
@@ -86,5 +81,18 @@ export function eventSourcesFromFlags(values: FlagValues): WireEventSource[] | u
     const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
     if (match === null) throw new CliError(`--event-source must be s3://BUCKET/PREFIX, not ${JSON.stringify(url)}`);
     return { kind: 's3', bucket: match[1] as string, prefix: match[2] as string };
+  });
+}
+
+/** `retention <id> [--dry-run]` of a dSource or VDB: applies its policy's retention to its snapshots. */
+export function retentionVerb(operationId: 'applyDSourceRetention' | 'applyVdbRetention', idName: string): Verb {
+  return jobVerb({
+    operationId,
+    summary:
+      'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
+    usage: `<${idName}> [--dry-run]`,
+    positionals: [idName],
+    flags: { 'dry-run': { type: 'boolean' } },
+    body: (values) => ({ dry_run: values['dry-run'] === true }),
   });
 }

@@ -1,4 +1,4 @@
-import { formatTable } from './format-table';
+import { formatTable } from '../core/format-table';
 
 /**
  * One record as a two-column table, a row per field; nested objects become dotted fields

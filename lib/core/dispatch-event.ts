@@ -1,10 +1,13 @@
+import { isLocalAddress } from '../plugins/directory-tree/operations';
 import {
   type EventBridgeEvent,
+  isObject,
   matchesEventPattern,
   SOURCE_CHANGED_PATTERN,
   s3ObjectCreatedPattern,
 } from './event-patterns';
 import type { DSource, Environment, SourceConfig } from './model';
+import { normalize } from './paths';
 import { type EventSync, eventSync } from './triggered-runs';
 
 /** What an event is matched against: the engine's dSources, source configs and environments. */
@@ -13,9 +16,6 @@ export interface EventCatalog {
   sourceConfigs: readonly SourceConfig[];
   environments: readonly Environment[];
 }
-
-/** `linkedSource.sourceAddress` values that mean "the staging host itself", which name no source host. */
-const LOOPBACK_ADDRESSES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
  * The syncs an event starts: one per dSource it names, each dSource at most once, in the catalog's
@@ -26,8 +26,8 @@ const LOOPBACK_ADDRESSES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1
  *   `detail.sourceHost`, when it gives both. The host is the source config's environment, named by
  *   the environment's `name` or `hostId` (its SSM instance id on AWS), or the dSource's
  *   `linkedSource.sourceAddress`, the address the copy reads from, so a host may call itself by
- *   whichever name it knows. A loopback address (`localhost`) names no host, as it would name every
- *   staging host. Paths compare without repeated or trailing slashes.
+ *   whichever name it knows. An address the plugin copies locally from (`localhost`, any case) names
+ *   no host, as it would name every staging host. Paths compare without repeated or trailing slashes.
  * - An S3 "Object Created" event ({@link s3ObjectCreatedPattern} of the buckets the dSources' event
  *   sources name) names every dSource with an event source for its bucket whose prefix the object's
  *   key starts with (an empty prefix takes the whole bucket). On AWS only the buckets configured for
@@ -46,18 +46,18 @@ function sourceChangedDSources(event: EventBridgeEvent, catalog: EventCatalog): 
   const { dsourceId, sourceHost, sourcePath } = event.detail;
   const byId = typeof dsourceId === 'string' ? catalog.dsources.filter((dsource) => dsource.id === dsourceId) : [];
   if (typeof sourceHost !== 'string' || typeof sourcePath !== 'string') return byId.map((dsource) => dsource.id);
-  const path = normalPath(sourcePath);
+  const path = normalize(sourcePath);
   const sourceConfigs = new Map(catalog.sourceConfigs.map((config) => [config.id, config]));
   const environments = new Map(catalog.environments.map((environment) => [environment.id, environment]));
   const byLocation = catalog.dsources.filter((dsource) => {
     const config = sourceConfigs.get(dsource.sourceConfigId);
-    if (config === undefined || normalPath(config.path) !== path) return false;
+    if (config === undefined || normalize(config.path) !== path) return false;
     const environment = environments.get(config.environmentId);
     const address = dsource.parameters.sourceAddress;
     return (
       environment?.name === sourceHost ||
       environment?.hostId === sourceHost ||
-      (address === sourceHost && !LOOPBACK_ADDRESSES.has(address))
+      (address === sourceHost && !isLocalAddress(address))
     );
   });
   return [...byId, ...byLocation].map((dsource) => dsource.id);
@@ -68,8 +68,8 @@ function objectCreatedDSources(event: EventBridgeEvent, catalog: EventCatalog): 
     ...new Set(catalog.dsources.flatMap((dsource) => dsource.eventSources.map((source) => source.bucket))),
   ];
   if (buckets.length === 0 || !matchesEventPattern(s3ObjectCreatedPattern(buckets), event)) return [];
-  const bucket = objectField(event.detail.bucket).name;
-  const key = objectField(event.detail.object).key;
+  const bucket = isObject(event.detail.bucket) ? event.detail.bucket.name : undefined;
+  const key = isObject(event.detail.object) ? event.detail.object.key : undefined;
   if (typeof key !== 'string') return [];
   return catalog.dsources
     .filter((dsource) =>
@@ -78,14 +78,4 @@ function objectCreatedDSources(event: EventBridgeEvent, catalog: EventCatalog): 
       ),
     )
     .map((dsource) => dsource.id);
-}
-
-function objectField(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** `/data//tree/` and `/data/tree` name the same directory. */
-function normalPath(path: string): string {
-  const collapsed = path.replace(/\/+/g, '/');
-  return collapsed.length > 1 ? collapsed.replace(/\/$/, '') : collapsed;
 }

@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { formatScheduledTime } from './cron-schedule';
 import { ErrorNames, SnapflowError } from './errors';
 import { parseUtcTimestamp } from './snapshot-policy';
 
@@ -151,7 +152,8 @@ function isConditionList(value: readonly PatternCondition[] | EventPattern): val
   return Array.isArray(value);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether a JSON value is an object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
@@ -206,7 +208,8 @@ export function toEvent(entry: PutEventsEntry, envelope: EventEnvelope, root = '
     'detail-type': entry.DetailType,
     source: entry.Source,
     account: envelope.account,
-    time: eventTime(entry.Time === undefined ? envelope.time : entryTime(entry.Time, `${root}.Time`)),
+    // EventBridge writes an event's time as Scheduler writes a run's: UTC, whole seconds.
+    time: formatScheduledTime(entry.Time === undefined ? envelope.time : entryTime(entry.Time, `${root}.Time`)),
     region: envelope.region,
     resources: [...(entry.Resources ?? [])],
     detail: parseDetail(entry.Detail, `${root}.Detail`),
@@ -240,9 +243,4 @@ function entryTime(value: string | number, field: string): Date {
       action: `Give ${field} as a UTC timestamp such as 2026-11-21T10:00:00Z or as seconds since the epoch, or leave it out for now.`,
     });
   return new Date(epochMs);
-}
-
-/** A time as EventBridge writes an event's `time`: UTC, whole seconds. */
-function eventTime(at: Date): string {
-  return `${at.toISOString().slice(0, 19)}Z`;
 }

@@ -6,6 +6,7 @@ import type {
   VirtualSourceParameters,
 } from '../plugins/directory-tree/schemas';
 import type { SnapshotPolicy } from './snapshot-policy';
+import type { Trigger } from './workflow-inputs';
 
 /**
  * A Unix host and how to reach it: `hostId` is the SSM managed-instance id on AWS; in local mode it is
@@ -141,12 +142,10 @@ export interface Dependent {
   reason: string;
 }
 
-/** Who or what asked for a snapshot. */
-export type TriggerKind = 'api' | 'event' | 'schedule' | 'workflow';
-
 /** Where a snapshot's data came from and what it cost. */
 export interface Provenance {
-  trigger: { kind: TriggerKind; id?: string };
+  /** Who or what asked for the snapshot. */
+  trigger: Trigger;
   /** Files and bytes the copy step transferred; absent for snapshots of a VDB. */
   filesTransferred?: number;
   bytesTransferred?: number;

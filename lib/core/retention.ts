@@ -1,4 +1,5 @@
 import { ErrorNames, SnapflowError } from './errors';
+import { formatTable } from './format-table';
 import {
   parseUtcTimestamp,
   RETENTION_PERIODS,
@@ -208,21 +209,12 @@ export function formatRetentionReport(decision: RetentionDecision, options: { dr
   ]
     .sort((a, b) => b.createdMs - a.createdMs || compareIdsDescending(a.cells[1] ?? '', b.cells[1] ?? ''))
     .map((row) => row.cells);
-  const header = ['action', 'snapshot', 'created', 'why'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd();
   return [
     `Retention at ${decision.now} (${decision.timeZone} calendar): keep ${decision.keep.length} of ${total} snapshots, delete ${decision.delete.length}.`,
     `Rules: keep at least ${retention.keepAtLeast}${counts.length === 0 ? '' : `; ${counts.join(', ')}`}; never the newest, pinned, retained-forever or not-yet-expired snapshots.`,
     ...(options.dryRun === true ? ['Dry run: nothing was deleted.'] : []),
     '',
-    line(header),
-    line(widths.map((width) => '-'.repeat(width))),
-    ...rows.map(line),
+    formatTable(['action', 'snapshot', 'created', 'why'], rows),
   ].join('\n');
 }
 

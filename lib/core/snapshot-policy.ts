@@ -180,39 +180,3 @@ export function parseUtcTimestamp(text: string): number | undefined {
 export function retentionTimeZone(policy: SnapshotPolicy): string {
   return policy.schedule?.timeZone ?? 'UTC';
 }
-
-/**
- * The policy in a sentence or two for people, e.g. `Snapshots on cron "30 2 * * *" in
- * Europe/Berlin. Keeps the newest snapshot of each of the last 24 hours and 7 days that have
- * snapshots (Europe/Berlin calendar). Never deletes …`
- */
-export function describeSnapshotPolicy(policy: SnapshotPolicy): string {
-  const when =
-    policy.schedule === null
-      ? 'No schedule: snapshots are taken on demand.'
-      : `Snapshots on cron ${JSON.stringify(policy.schedule.cron)} in ${policy.schedule.timeZone}.`;
-  const { retention } = policy;
-  const units: Record<RetentionPeriod, [string, string]> = {
-    hourly: ['hour', 'hours'],
-    daily: ['day', 'days'],
-    weekly: ['ISO week', 'ISO weeks'],
-    monthly: ['month', 'months'],
-    yearly: ['year', 'years'],
-  };
-  const periods = RETENTION_PERIODS.filter((period) => retention[period] > 0).map((period) => {
-    const [one, many] = units[period];
-    return `${retention[period]} ${retention[period] === 1 ? one : many}`;
-  });
-  const newest = retention.keepAtLeast === 1 ? '' : `the ${retention.keepAtLeast} newest snapshots`;
-  const byPeriod = `the newest snapshot of each of the last ${listing(periods)} that have snapshots (${retentionTimeZone(policy)} calendar)`;
-  const keeps =
-    periods.length === 0
-      ? `Keeps only ${newest === '' ? 'the newest snapshot' : newest}`
-      : `Keeps ${listing(newest === '' ? [byPeriod] : [byPeriod, newest])}`;
-  return `${when} ${keeps}. Never deletes the newest snapshot, one a VDB or timeflow was cloned from, one retained forever or one whose expiry is ahead; deletes a snapshot whose expiry has passed unless one of those holds it.`;
-}
-
-function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}

@@ -4,14 +4,11 @@ import {
   snapshotParametersDefinition,
   virtualSourceDefinition,
 } from '../plugins/directory-tree/schemas';
-import { UNIX_PATH_PATTERN } from './paths';
+import { idSchema as id, MAX_EVENT_SOURCES, nameSchema as name, unixPathSchema as unixPath } from './field-schemas';
 import { snapshotPolicySchema } from './snapshot-policy';
 
-/** Ids the engine hands out: a short kind prefix and 16 hex digits (`vdb-0123456789abcdef`). */
-export const ID_PATTERN = '^[a-z]{2,4}-[0-9a-f]{16}$';
-
-const id = { type: 'string', pattern: ID_PATTERN } as const;
-const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
+/** The engine's id pattern, also for readers of the workflow inputs. */
+export { ID_PATTERN } from './field-schemas';
 
 export const triggerSchema = {
   type: 'object',
@@ -48,7 +45,7 @@ export const linkInputSchema = {
     stagingEnvironmentId: id,
     linkedSource: linkedSourceDefinition,
     policy: snapshotPolicySchema,
-    eventSources: { type: 'array', maxItems: 16, items: eventSourceSchema },
+    eventSources: { type: 'array', maxItems: MAX_EVENT_SOURCES, items: eventSourceSchema },
   },
 } as const;
 
@@ -126,7 +123,7 @@ export const exportInputSchema = {
     vdbId: id,
     snapshotId: id,
     environmentId: id,
-    targetPath: { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 },
+    targetPath: unixPath,
   },
 } as const;
 

@@ -1,8 +1,15 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { ErrorNames } from '../core/errors';
-import { SSH_FILE_PATTERN, UNIX_PATH_PATTERN } from '../core/paths';
+import {
+  ID_PATTERN,
+  idSchema as id,
+  MAX_EVENT_SOURCES,
+  nameSchema as name,
+  unixPathSchema as unixPath,
+} from '../core/field-schemas';
+import { SSH_FILE_PATTERN } from '../core/paths';
 import { retentionRulesSchema, snapshotPolicySchema, snapshotRetentionSchema } from '../core/snapshot-policy';
-import { eventSourceSchema, ID_PATTERN, triggerSchema } from '../core/workflow-inputs';
+import { eventSourceSchema, triggerSchema } from '../core/workflow-inputs';
 import {
   linkedSourceDefinition,
   snapshotDefinition,
@@ -30,8 +37,6 @@ export const SSH_HOST_ID_PREFIX = 'ssh-';
 /** Where environments let Snapflow make its own mount points unless told otherwise. */
 export const DEFAULT_SCRATCH_PATH = '/var/tmp/snapflow';
 
-const id = { type: 'string', pattern: ID_PATTERN } as const;
-
 /** An id of one kind, as a caller may choose it for an idempotent create: ID_PATTERN with its prefix. */
 function idOfKind<P extends string>(prefix: P) {
   return {
@@ -40,7 +45,6 @@ function idOfKind<P extends string>(prefix: P) {
     description: `Chosen by the caller for an idempotent create: ${prefix}- and 16 hex digits; made up by the engine when absent`,
   } as const;
 }
-const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 /** A caller's opaque token (a lease holder, a request token): printable, at most 1 KiB. */
 const token = { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 time, UTC' } as const;
@@ -67,8 +71,6 @@ export const listTimeflowsQuery = {
   additionalProperties: false,
   properties: { datasetId: id },
 } as const;
-
-const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 
 const sshFile = { type: 'string', format: 'unixpath', pattern: SSH_FILE_PATTERN, maxLength: 4095 } as const;
 
@@ -147,9 +149,6 @@ export const createSourceConfigBody = {
     path: sourceConfigDefinition.properties.path,
   },
 } as const;
-
-/** Most event sources one dSource may have. */
-export const MAX_EVENT_SOURCES = 16;
 
 /** A dataset's snapshot policy as a request gives it; the engine fills in defaults and stores the result. */
 const policyInput = {

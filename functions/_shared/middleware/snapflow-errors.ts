@@ -1,4 +1,5 @@
 import type { MiddlewareObj, Request } from '@middy/core';
+import { formatErrorText } from '../../../lib/core/error-text';
 import { isSnapflowError, QueueingErrorNames } from '../../../lib/core/errors';
 
 /** One structured log line about a failed invocation. */
@@ -19,7 +20,8 @@ const defaults: Required<SnapflowErrorsOptions> = {
 /**
  * Makes a step's failure reach Step Functions intact. Lambda reports only an error's name and message,
  * and Retry/Catch match on the name, so a {@link SnapflowError} leaves as an error with the same name
- * whose message also carries the action and the command output, which Lambda would otherwise drop.
+ * whose message also carries the action and the command output, which Lambda would otherwise drop
+ * ({@link formatErrorText}).
  * Other errors leave unchanged. Each failure is logged as one line with the error's name, message,
  * field and action; never the event or the environment, which may hold host details and tokens. A
  * queueing error (another run holds the dataset) is logged at level `info`: the workflow retries it
@@ -41,11 +43,11 @@ export function snapflowErrors(opts: SnapflowErrorsOptions = {}): MiddlewareObj 
     });
     if (!isSnapflowError(error)) return;
     const failure = new Error(
-      [
-        error.message,
-        `Action: ${error.action}`,
-        ...(error.output === undefined ? [] : [`Output:\n${error.output}`]),
-      ].join('\n'),
+      formatErrorText({
+        message: error.message,
+        action: error.action,
+        ...(error.output === undefined ? {} : { output: error.output }),
+      }),
       { cause: error },
     );
     failure.name = error.name;

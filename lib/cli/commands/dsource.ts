@@ -9,6 +9,7 @@ import {
   POLICY_USAGE,
   policyFlags,
   policyFromFlags,
+  retentionVerb,
   type WirePolicy,
 } from '../policy-flags';
 
@@ -97,15 +98,7 @@ export const dsourceCommand: CommandNoun = {
       usage: '<dsource-id>',
       positionals: ['dsource-id'],
     }),
-    retention: jobVerb({
-      operationId: 'applyDSourceRetention',
-      summary:
-        'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
-      usage: '<dsource-id> [--dry-run]',
-      positionals: ['dsource-id'],
-      flags: { 'dry-run': { type: 'boolean' } },
-      body: (values) => ({ dry_run: values['dry-run'] === true }),
-    }),
+    retention: retentionVerb('applyDSourceRetention', 'dsource-id'),
     space: recordVerb('getDSourceSpace', 'Space a dSource takes', 'dsource-id'),
   },
 };

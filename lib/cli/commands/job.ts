@@ -1,8 +1,8 @@
+import { formatTable } from '../../core/format-table';
 import { reportJob } from '../api-verbs';
 import type { CommandNoun } from '../cli-command';
 import { followJob, type JobView } from '../follow-job';
 import { formatDuration } from '../format-quantity';
-import { formatTable } from '../format-table';
 import { recordTable } from '../record-table';
 
 /** `snapflow job …`: workflow executions the API started. */

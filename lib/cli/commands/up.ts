@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { apiFilePath, defaultHome } from '../../local/api-file';
 import { serveLocal } from '../../local/serve-local';
+import { BACKEND_USAGE, backendFlag } from '../backend-flag';
 import { CliError, optionalFlag, type SingleCommand } from '../cli-command';
 
 /** `snapflow up`: local mode and its API, in the foreground. */
@@ -9,7 +10,7 @@ export const upCommand: SingleCommand = {
   command: {
     summary:
       'Run local mode, its schedules and its REST API in the foreground until SIGINT or SIGTERM; --watch syncs a dSource when its source changes',
-    usage: '[--home DIR] [--port N] [--backend auto|btrfs|dir] [--watch] [--copy-timeout SECONDS]',
+    usage: `[--home DIR] [--port N] ${BACKEND_USAGE} [--watch] [--copy-timeout SECONDS]`,
     flags: {
       home: { type: 'string' },
       port: { type: 'string' },
@@ -19,9 +20,7 @@ export const upCommand: SingleCommand = {
     },
     callsApi: false,
     async run({ io, values }) {
-      const backend = optionalFlag(values, 'backend') ?? 'auto';
-      if (backend !== 'auto' && backend !== 'btrfs' && backend !== 'dir')
-        throw new CliError(`--backend must be auto, btrfs or dir, not ${JSON.stringify(backend)}`);
+      const backend = backendFlag(optionalFlag(values, 'backend'));
       const port = Number(optionalFlag(values, 'port') ?? '0');
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port must be a port number, not ${JSON.stringify(values.port)}`);

@@ -1,6 +1,13 @@
 import { jobVerb, listVerb, recordVerb, updateVerb } from '../api-verbs';
 import { CliError, type CommandNoun, optionalFlag, requiredFlag, type Verb } from '../cli-command';
-import { DEFAULT_WIRE_POLICY, POLICY_USAGE, policyFlags, policyFromFlags, type WirePolicy } from '../policy-flags';
+import {
+  DEFAULT_WIRE_POLICY,
+  POLICY_USAGE,
+  policyFlags,
+  policyFromFlags,
+  retentionVerb,
+  type WirePolicy,
+} from '../policy-flags';
 
 function lifecycle(operationId: 'startVdb' | 'stopVdb' | 'enableVdb' | 'disableVdb', summary: string): Verb {
   return jobVerb({ operationId, summary, usage: '<vdb-id>', positionals: ['vdb-id'], body: () => ({}) });
@@ -117,15 +124,7 @@ export const vdbCommand: CommandNoun = {
       usage: '<vdb-id>',
       positionals: ['vdb-id'],
     }),
-    retention: jobVerb({
-      operationId: 'applyVdbRetention',
-      summary:
-        'Apply the retention policy: delete the snapshots it does not keep, and say why for each; --dry-run deletes nothing',
-      usage: '<vdb-id> [--dry-run]',
-      positionals: ['vdb-id'],
-      flags: { 'dry-run': { type: 'boolean' } },
-      body: (values) => ({ dry_run: values['dry-run'] === true }),
-    }),
+    retention: retentionVerb('applyVdbRetention', 'vdb-id'),
     space: recordVerb('getVdbSpace', 'Space a VDB takes', 'vdb-id'),
   },
 };

@@ -1,3 +1,8 @@
+import { describeCause, withUndoNote } from '../error-text';
+
+/** The note {@link noteUndoFailure} appends, for readers that import it from this step. */
+export { UNDO_FAILED_NOTE } from '../error-text';
+
 /** An error as a Step Functions Catch hands it over. */
 export interface CaughtError {
   Error: string;
@@ -11,11 +16,6 @@ export interface NoteUndoFailureInput {
   undoError: CaughtError;
 }
 
-/** What a workflow appends to its cause when an undo step fails too; the API and CLI look for it. */
-export const UNDO_FAILED_NOTE = ' (undo failed too, clean up by hand: ';
-
-const ACTION_MARKER = '\nAction: ';
-
 /**
  * The error a workflow fails with once an undo step has failed too: the original error's name, and its
  * cause (unchanged, so that its JSON still parses) followed by what the undo's failure left behind,
@@ -26,17 +26,6 @@ export async function noteUndoFailure(input: NoteUndoFailureInput): Promise<Caug
   const { error, undoError } = input;
   return {
     Error: error.Error,
-    Cause: `${error.Cause}${UNDO_FAILED_NOTE}${undoError.Error}: ${messageOf(undoError.Cause)})`,
+    Cause: withUndoNote(error.Cause, undoError.Error, describeCause(undoError.Cause).message),
   };
-}
-
-/** A Lambda error's own message (without its action and output), or a Fail state's cause as it is. */
-export function messageOf(cause: string): string {
-  try {
-    const { errorMessage } = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof errorMessage === 'string') return errorMessage.split(ACTION_MARKER)[0] ?? errorMessage;
-  } catch {
-    // Not a Lambda error document: a Fail state's own cause.
-  }
-  return cause;
 }

@@ -1,5 +1,6 @@
+import { describeCause } from '../error-text';
 import { formatRetentionReport } from '../retention';
-import { type CaughtError, messageOf } from './note-undo-failure';
+import type { CaughtError } from './note-undo-failure';
 import type { RetentionPlan } from './plan-retention';
 
 /** How one delete of the retention workflow ended: deleted, or refused with the error the Map caught. */
@@ -39,7 +40,7 @@ export async function reportRetention(input: ReportRetentionInput): Promise<Rete
     deletions.flatMap((deletion) =>
       deletion.error === undefined
         ? []
-        : [[deletion.snapshotId, `${deletion.error.Error}: ${messageOf(deletion.error.Cause)}`] as const],
+        : [[deletion.snapshotId, `${deletion.error.Error}: ${describeCause(deletion.error.Cause).message}`] as const],
     ),
   );
   const skipped = [...refused].map(([id, error]) => ({ id, error }));

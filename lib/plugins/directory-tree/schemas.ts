@@ -1,13 +1,11 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { UNIX_PATH_PATTERN } from '../../core/paths';
+import { unixPathSchema as unixPath } from '../../core/field-schemas';
 
 /**
  * The plugin's six schemas (draft-07), after the Delphix tutorial's `schema.json`, with what the
  * tutorial leaves out: `excludes` on the linked source, `resync` on the snapshot parameters, and
  * patterns on every field that reaches a host command.
  */
-
-const unixPath = { type: 'string', format: 'unixpath', pattern: UNIX_PATH_PATTERN, maxLength: 4095 } as const;
 
 export const repositoryDefinition = {
   type: 'object',

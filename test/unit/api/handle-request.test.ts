@@ -154,8 +154,9 @@ describe('handleRequest', () => {
     expect(answer.body).toEqual({
       error: {
         code: 'DependentsExistError',
-        message: `${records.vdb.id} cannot be deleted while others depend on it: VDB vdb-00000000000000b2 was provisioned from it`,
-        action: 'Delete vdb vdb-00000000000000b2 first.',
+        message: `VDB ${records.vdb.id} cannot be deleted: 1 depend on it: vdb vdb-00000000000000b2 (VDB vdb-00000000000000b2 was provisioned from it)`,
+        action: 'Delete the dependents listed first (child VDBs before their parents), then delete again.',
+        field: 'path.id',
       },
     });
     expect(workflows.started).toEqual([]);

@@ -140,6 +140,7 @@ describe('routes', () => {
       if (route.path.includes('{id}') && route.kind === 'workflow')
         expect(route.expects, route.operationId).toBeDefined();
       if (route.method === 'DELETE') expect(route.refuseDependents, route.operationId).toBe(true);
+      if (route.refuseDependents === true) expect(route.expects, route.operationId).toBeDefined();
     }
   });
 

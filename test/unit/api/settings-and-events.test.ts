@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiPorts, Job, JobReader, WorkflowStarter } from '../../../lib/api/api-ports';
-import { dsourceSchema, snapshotSchema, vdbSchema } from '../../../lib/api/api-schemas';
+import { dsourceSchema, listOf, snapshotSchema, vdbSchema } from '../../../lib/api/api-schemas';
 import { sourceChangedEntry } from '../../../lib/api/dispatch-entries';
 import { handleRequest } from '../../../lib/api/handle-request';
 import { type OperationId, type Route, routeByOperation, routes } from '../../../lib/api/routes';
@@ -169,6 +169,18 @@ describe('snapshot policies in the API', () => {
       next_snapshot_at: NEXT_RUN.toISOString(),
     });
     expect(() => validate(dsourceSchema, answer.body, 'answer')).not.toThrow();
+  });
+
+  it('list dSources and VDBs each with when its schedule runs next, where the scheduler can tell', async () => {
+    const { send } = setup({ listDSources: async () => [records.dsource], listVdbs: async () => [records.vdb] });
+
+    const dsources = await send('listDSources');
+    const vdbs = await send('listVdbs');
+
+    expect(dsources.body).toEqual([expect.objectContaining({ next_snapshot_at: NEXT_RUN.toISOString() })]);
+    expect(vdbs.body).toEqual([expect.not.objectContaining({ next_snapshot_at: expect.anything() })]);
+    expect(() => validate(listOf(dsourceSchema), dsources.body, 'answer')).not.toThrow();
+    expect(() => validate(listOf(vdbSchema), vdbs.body, 'answer')).not.toThrow();
   });
 
   it('change a dSource’s settings in the engine, then apply its schedule, and answer it as it is then', async () => {

@@ -117,6 +117,21 @@ describe('syncsForEvent', () => {
     expect(ids(sourceChanged({ sourceHost: 'localhost', sourcePath: '/srv/app' }))).toEqual([]);
   });
 
+  it('lets no loopback copy address name a host, however it is capitalized', () => {
+    const shouting = {
+      ...catalog,
+      dsources: [
+        dsource('ds-00000000000000d4', 'sc-00000000000000c1', {
+          parameters: { sourceAddress: 'LOCALHOST', username: 'snapflow', mountLocation: '/mnt/staging' },
+        }),
+      ],
+    };
+
+    const syncs = syncsForEvent(sourceChanged({ sourceHost: 'LOCALHOST', sourcePath: '/srv/app' }), shouting);
+
+    expect(syncs).toEqual([]);
+  });
+
   it('syncs each dSource once however many ways the event names it', () => {
     const event = sourceChanged({ dsourceId: 'ds-00000000000000d1', sourceHost: 'app-host', sourcePath: '/srv/app' });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ID_PATTERN } from '../../../lib/core/field-schemas';
 import { ID_PREFIXES, newId } from '../../../lib/core/ids';
-import { ID_PATTERN } from '../../../lib/core/workflow-inputs';
 
 describe('newId', () => {
   it('gives every record kind ids that match ID_PATTERN, a new one each time', () => {

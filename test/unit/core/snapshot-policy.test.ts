@@ -4,7 +4,6 @@ import { SnapflowError } from '../../../lib/core/errors';
 import {
   DEFAULT_RETENTION,
   DEFAULT_SNAPSHOT_POLICY,
-  describeSnapshotPolicy,
   parseSnapshotPolicy,
   parseSnapshotRetention,
   parseUtcTimestamp,
@@ -125,32 +124,6 @@ describe('parseUtcTimestamp', () => {
     expect(parseUtcTimestamp('2024-03-10T14:00:00.250Z')).toBe(Date.UTC(2024, 2, 10, 14, 0, 0, 250));
     expect(parseUtcTimestamp('2023-02-29T00:00:00Z')).toBeUndefined();
     expect(parseUtcTimestamp('2024-03-10 14:00:00Z')).toBeUndefined();
-  });
-});
-
-describe('describeSnapshotPolicy', () => {
-  it('describes the default policy', () => {
-    expect(describeSnapshotPolicy(DEFAULT_SNAPSHOT_POLICY)).toBe(
-      'No schedule: snapshots are taken on demand. Keeps the newest snapshot of each of the last 24 hours and 7 days ' +
-        'that have snapshots (UTC calendar). Never deletes the newest snapshot, one a VDB or timeflow was cloned from, ' +
-        'one retained forever or one whose expiry is ahead; deletes a snapshot whose expiry has passed unless one of those holds it.',
-    );
-  });
-
-  it('names the schedule, its time zone and every rule', () => {
-    const policy = parseSnapshotPolicy({
-      schedule: berlinNightly,
-      retention: { daily: 7, weekly: 1, monthly: 12, keepAtLeast: 3 },
-    });
-    expect(describeSnapshotPolicy(policy)).toMatch(
-      /^Snapshots on cron "30 2 \* \* \*" in Europe\/Berlin\. Keeps the newest snapshot of each of the last 7 days, 1 ISO week and 12 months that have snapshots \(Europe\/Berlin calendar\) and the 3 newest snapshots\. Never/,
-    );
-  });
-
-  it('says when only the newest snapshots are kept', () => {
-    expect(describeSnapshotPolicy(parseSnapshotPolicy({ retention: { keepAtLeast: 5 } }))).toMatch(
-      /^No schedule: snapshots are taken on demand\. Keeps only the 5 newest snapshots\. /,
-    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { noteUndoFailure, UNDO_FAILED_NOTE } from '../../../../lib/core/steps/note-undo-failure';
+import { UNDO_FAILED_NOTE } from '../../../../lib/core/error-text';
+import { noteUndoFailure } from '../../../../lib/core/steps/note-undo-failure';
 
 /** A Lambda error document, as Step Functions hands over a Snapflow function's failure. */
 const lambdaCause = (errorType: string, errorMessage: string) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../../../lib/cli/format-table';
+import { formatTable } from '../../../lib/core/format-table';
 
 describe('formatTable', () => {
   it('pads columns to their widest cell under a rule', () => {
