@@ -241,7 +241,7 @@ export class MetadataStore {
 }
 
 /** fsyncs a directory, making the renames in it durable. */
-export async function syncDirectory(path: string): Promise<void> {
+async function syncDirectory(path: string): Promise<void> {
   const directory = await open(path, 'r');
   try {
     await directory.sync();

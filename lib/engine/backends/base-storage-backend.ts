@@ -19,7 +19,7 @@ const STORAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 type Thing = 'dataset' | 'snapshot';
 
 /** Prefix of storage set aside by quarantine(); the dot keeps it out of list() and away from any id. */
-export const QUARANTINE_PREFIX = '.orphan-';
+const QUARANTINE_PREFIX = '.orphan-';
 
 /**
  * The layout and checks every backend shares: the pool lives at `<root>/pool`, datasets at
