@@ -1074,8 +1074,9 @@ export class Engine implements EngineApi {
       );
     for (const { from, to } of migration.renames) if (present.has(from)) await this.backend.renameDataset(from, to);
     await this.store.write(this.store.document);
-    this.log('info', `migrated the engine metadata from version ${migration.fromVersion} to version 2`, {
-      renamed: migration.renames.length,
+    // A warning, so that the default log (warnings and errors) records that storage was renamed.
+    this.log('warn', `migrated the engine metadata from version ${migration.fromVersion} to version 2`, {
+      renamedStorage: migration.renames,
     });
   }
 

@@ -84,16 +84,8 @@ export async function startEngine(options: StartEngineOptions): Promise<RunningE
     await backend.open();
     const store = await MetadataStore.open(metadataPath(root));
     const engine = new Engine({ backend, backendReason: reason, store, log, sshHosts: options.sshHosts ?? false });
-    const report = await engine.reconcile();
-    if (report.migrated !== undefined)
-      log('warn', `migrated the engine metadata from version ${report.migrated.fromVersion}`, {
-        renamedStorage: report.migrated.renames,
-      });
-    if (report.quarantinedTimeflows.length + report.quarantinedSnapshots.length > 0)
-      log('warn', 'set aside storage no record refers to; GET /health lists it and says how to remove it', {
-        timeflows: report.quarantinedTimeflows,
-        snapshots: report.quarantinedSnapshots,
-      });
+    // Its report is not logged again here: reconcile logs the migration and each item it sets aside.
+    await engine.reconcile();
     const server = await buildEngineServer({ engine, token, log });
     await server.listen({ host: HOST, port }).catch(async (error: NodeJS.ErrnoException) => {
       await server.close();
