@@ -156,7 +156,7 @@ type Target =
   | { kind: 'sourceConfig'; record: SourceConfig }
   | { kind: 'dataset'; record: DSource | Vdb; label: DatasetLabel }
   | { kind: 'timeflow'; record: TimeflowRecord }
-  | { kind: 'snapshot'; record: Snapshot };
+  | { kind: 'snapshot'; record: SnapshotRecord };
 
 type DatasetLabel = 'dSource' | 'VDB';
 
@@ -560,7 +560,6 @@ export class Engine implements EngineApi {
         createdAt: this.timestamp(),
         metadata: request.metadata,
         provenance: request.provenance,
-        path: this.backend.snapshotPath(id),
         ...(requestToken === undefined ? {} : { requestToken }),
       };
       await this.createStorage(
@@ -599,7 +598,7 @@ export class Engine implements EngineApi {
     validateRequest<UpdateSnapshotRequest>(updateSnapshotBody, input);
     const change = parseRetentionChange(input);
     return this.mutex.run(async () => {
-      const { expiresAt, retainForever, ...rest } = this.snapshot(id) as SnapshotRecord;
+      const { expiresAt, retainForever, ...rest } = this.snapshot(id);
       // Absent means no expiry and not retained forever, so `null` and `false` remove the fields.
       const expiry = change.expiresAt === undefined ? expiresAt : (change.expiresAt ?? undefined);
       const forever = change.retainForever === undefined ? retainForever : change.retainForever;
@@ -1317,7 +1316,7 @@ export class Engine implements EngineApi {
     return found(this.store.document.dsources, id, 'dSource', 'GET /dsources');
   }
 
-  private snapshot(id: string, field?: string): Snapshot {
+  private snapshot(id: string, field?: string): SnapshotRecord {
     return found(this.store.document.snapshots, id, 'snapshot', 'GET /snapshots', field);
   }
 
@@ -1366,7 +1365,10 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** The snapshot as answered: with its path as it is on this machine now, without its request token. */
+  /**
+   * The snapshot as answered: with the path of its storage on this machine (over any path an older
+   * file still records), without its request token.
+   */
   private withPath(snapshot: SnapshotRecord): Snapshot {
     const { requestToken: _, ...answered } = copy(snapshot);
     return { ...answered, path: this.backend.snapshotPath(snapshot.id) };
@@ -1388,7 +1390,7 @@ export class Engine implements EngineApi {
  * @throws ValidationError naming `snapshotId`: a rollback needs one of the VDB's own snapshots, a
  *   refresh one of its parent dataset's
  */
-function checkTimeflowSource(vdb: Vdb, snapshot: Snapshot, kind: 'refresh' | 'rollback'): void {
+function checkTimeflowSource(vdb: Vdb, snapshot: SnapshotRecord, kind: 'refresh' | 'rollback'): void {
   const expected = kind === 'rollback' ? vdb.id : vdb.parentDatasetId;
   if (snapshot.datasetId === expected) return;
   const whose = kind === 'rollback' ? `VDB ${vdb.id}` : `${vdb.id}'s parent ${vdb.parentDatasetId}`;
@@ -1408,7 +1410,7 @@ function checkTimeflowSource(vdb: Vdb, snapshot: Snapshot, kind: 'refresh' | 'ro
   );
 }
 
-function snapshotTree(snapshot: Snapshot): StorageTree {
+function snapshotTree(snapshot: SnapshotRecord): StorageTree {
   return { kind: 'snapshot', id: snapshot.id };
 }
 
