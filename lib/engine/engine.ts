@@ -49,10 +49,8 @@ import {
   snapshotDatasetBody,
   switchTimeflowBody,
   type UpdateDatasetSettingsRequest,
-  type UpdateSnapshotRequest,
   type UpdateVdbRequest,
   updateDatasetSettingsBody,
-  updateSnapshotBody,
   updateVdbBody,
 } from './api-schemas';
 import type { StorageBackend, StorageBackendKind, StorageTree } from './backends/storage-backend';
@@ -595,7 +593,6 @@ export class Engine implements EngineApi {
   }
 
   async updateSnapshot(id: string, input: { expiresAt?: string | null; retainForever?: boolean }): Promise<Snapshot> {
-    validateRequest<UpdateSnapshotRequest>(updateSnapshotBody, input);
     const change = parseRetentionChange(input);
     return this.mutex.run(async () => {
       const { expiresAt, retainForever, ...rest } = this.snapshot(id);
