@@ -19,7 +19,7 @@ import type {
   Vdb,
   VdbStatus,
 } from '../core/model';
-import { mountLocationProblem, pathsOverlap } from '../core/paths';
+import { mountLocationProblem, type PathInUse, pathClash } from '../core/paths';
 import type { CreateEnvironmentInput, EngineApi } from '../core/ports';
 import type {
   LinkedSourceParameters,
@@ -1271,33 +1271,32 @@ export class Engine implements EngineApi {
 
   /** Refuses a mount location that overlaps one in use on the same host, or the engine's own storage. */
   private checkMountFree(environment: Environment, mountLocation: string, field: string): void {
-    if (pathsOverlap(mountLocation, this.backend.root))
-      throw new SnapflowError(
-        ErrorNames.Conflict,
-        `${field} ${mountLocation} overlaps the engine's storage at ${this.backend.root}`,
-        { action: 'Choose a mount location outside the engine root.', field },
-      );
     const doc = this.store.document;
-    const sameHost = (environmentId: string) =>
-      doc.environments.find((candidate) => candidate.id === environmentId)?.hostId === environment.hostId;
-    const users = [
+    const hostOf = (environmentId: string) => doc.environments.find((record) => record.id === environmentId)?.hostId;
+    const inUse: PathInUse[] = [
       ...doc.dsources.map((dsource) => ({
-        label: `the staging mount of dSource ${dsource.id}`,
-        environmentId: dsource.stagingEnvironmentId,
         path: dsource.parameters.mountLocation,
+        hostId: hostOf(dsource.stagingEnvironmentId),
+        label: `the staging mount location ${dsource.parameters.mountLocation} of dSource ${dsource.id}`,
       })),
       ...doc.vdbs.map((vdb) => ({
-        label: `the mount of VDB ${vdb.id}`,
-        environmentId: vdb.environmentId,
         path: vdb.parameters.mountLocation,
+        hostId: hostOf(vdb.environmentId),
+        label: `the mount location ${vdb.parameters.mountLocation} of VDB ${vdb.id}`,
       })),
     ];
-    const clash = users.find((user) => sameHost(user.environmentId) && pathsOverlap(user.path, mountLocation));
+    const clash = pathClash(mountLocation, environment.hostId, inUse, [
+      { path: this.backend.root, label: `the engine's storage at ${this.backend.root}` },
+    ]);
     if (clash === undefined) return;
     throw new SnapflowError(
       ErrorNames.Conflict,
-      `${field} ${mountLocation} overlaps ${clash.path}, ${clash.label} on host ${environment.hostId}`,
-      { action: 'Choose a mount location that no other dataset on that host uses, nor lies inside.', field },
+      `${field} ${mountLocation} on host ${environment.hostId} overlaps ${clash.label}`,
+      {
+        action:
+          'Choose a mount location outside the engine root that no other dataset on that host uses or lies inside.',
+        field,
+      },
     );
   }
 
