@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+
+// For the clean-ups of run.ts and session.ts, so that mountinfo is parsed in one place. They check
+// fresh temporary directories, on which nothing is mounted, so "at or below" means "below" there.
+export { mountPointsBelow } from '../lib/adapters/mount-table';
 
 /**
  * Runs a program to its end and resolves to its standard output.
@@ -34,17 +37,4 @@ export async function timed<T>(action: () => Promise<T>): Promise<{ ms: number; 
   const start = performance.now();
   const result = await action();
   return { ms: performance.now() - start, result };
-}
-
-/** Mount points strictly below `directory`, from the kernel's mount table. */
-export async function mountPointsBelow(directory: string): Promise<string[]> {
-  const table = await readFile('/proc/self/mountinfo', 'utf8');
-  return table
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((field): field is string => field !== undefined)
-    .map((field) =>
-      field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))),
-    )
-    .filter((path) => path.startsWith(`${directory}/`));
 }

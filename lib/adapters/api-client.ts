@@ -1,7 +1,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type OperationId, routeByOperation } from '../api/routes';
-import { ErrorNames, isErrorName, SnapflowError } from '../core/errors';
+import { ErrorNames, SnapflowError, snapflowErrorFromJson } from '../core/errors';
+import { parseJsonBody } from './json-body';
 
 /** AWS credentials, or a function that finds them (such as the SDK's default chain). */
 export type AwsCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
@@ -114,7 +115,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         throw unreachable(base, where, error);
       }
       if (status === 204) return undefined as T;
-      const parsed = parseJson(text);
+      const parsed = parseJsonBody(text);
       if (status >= 200 && status < 300 && parsed !== undefined) return parsed as T;
       throw answeredError(where, status, parsed, text);
     },
@@ -134,15 +135,8 @@ function unreachable(base: string, where: string, error: unknown): SnapflowError
 
 /** The error an answer stands for: the API's own error body, else one made from the status. */
 function answeredError(where: string, status: number, body: unknown, text: string): SnapflowError {
-  const error = (body as { error?: Record<string, unknown> } | undefined)?.error;
-  const code = error?.code;
-  if (typeof code === 'string' && isErrorName(code) && typeof error?.message === 'string') {
-    return new SnapflowError(code, error.message, {
-      action: typeof error.action === 'string' ? error.action : 'See the API log.',
-      ...(typeof error.field === 'string' ? { field: error.field } : {}),
-      ...(typeof error.output === 'string' ? { output: error.output } : {}),
-    });
-  }
+  const answered = snapflowErrorFromJson(body, 'See the API log.');
+  if (answered !== undefined) return answered;
   // API Gateway answers for itself before the function runs: `{"message": "..."}`.
   const message = (body as { message?: unknown } | undefined)?.message;
   const detail = typeof message === 'string' ? message : text.slice(0, 200);
@@ -160,12 +154,4 @@ function answeredError(where: string, status: number, body: unknown, text: strin
   return new SnapflowError(ErrorNames.Storage, `${where} answered HTTP ${status} (${detail})`, {
     action: 'Check that the URL points at a Snapflow API.',
   });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,7 @@
-import { ErrorNames, isErrorName, SnapflowError } from '../core/errors';
+import { ErrorNames, SnapflowError, snapflowErrorFromJson } from '../core/errors';
 import type { EngineApi } from '../core/ports';
 import type { EngineHealth } from '../engine/engine';
+import { parseJsonBody } from './json-body';
 
 /** Options of {@link createEngineClient}. */
 export interface EngineClientOptions {
@@ -50,7 +51,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       throw unavailable(where, error);
     }
     if (status === 204) return undefined as T;
-    const parsed = parseJson(text);
+    const parsed = parseJsonBody(text);
     if (status >= 200 && status < 300 && parsed !== undefined) return parsed as T;
     throw answeredError(where, status, parsed);
   }
@@ -114,15 +115,8 @@ function unavailable(where: string, error: unknown): SnapflowError {
 
 /** The error an answer stands for: the engine's own error body, else one made from the status. */
 function answeredError(where: string, status: number, body: unknown): SnapflowError {
-  const error = (body as { error?: Record<string, unknown> } | undefined)?.error;
-  const code = error?.code;
-  if (typeof code === 'string' && isErrorName(code) && typeof error?.message === 'string') {
-    return new SnapflowError(code, error.message, {
-      action: typeof error.action === 'string' ? error.action : 'See the engine log.',
-      ...(typeof error.field === 'string' ? { field: error.field } : {}),
-      ...(typeof error.output === 'string' ? { output: error.output } : {}),
-    });
-  }
+  const answered = snapflowErrorFromJson(body, 'See the engine log.');
+  if (answered !== undefined) return answered;
   if (UNAVAILABLE_STATUSES.has(status))
     return new SnapflowError(ErrorNames.EngineUnavailable, `${where} answered HTTP ${status}`, {
       action: 'The engine or a proxy in front of it is not ready; the call can be retried.',
@@ -130,12 +124,4 @@ function answeredError(where: string, status: number, body: unknown): SnapflowEr
   return new SnapflowError(ErrorNames.Storage, `${where} answered HTTP ${status} without an engine error`, {
     action: 'Check that the URL points at a Snapflow engine.',
   });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

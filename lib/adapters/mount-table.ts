@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 
 /** Where the kernel describes this process's mounts (see proc(5)). */
-export const MOUNTINFO_PATH = '/proc/self/mountinfo';
+const MOUNTINFO_PATH = '/proc/self/mountinfo';
 
 /** One line of `/proc/self/mountinfo`. */
 export interface MountEntry {

@@ -1,7 +1,7 @@
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseMountInfo } from '../adapters/mount-table';
+import { mountPointsBelow } from '../adapters/mount-table';
 import { changeSampleTree, writeSampleTree } from '../adapters/sample-tree';
 import { readTreeManifest } from '../adapters/tree-manifest';
 import { describeJobError } from '../api/describe-job-error';
@@ -82,7 +82,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 /**
  * Unmounts whatever the demo left mounted below its work directory (VDBs, and a staging mount if a
  * sync was interrupted), stops the engine and removes its pool, then the directory, but only once
- * nothing is mounted below it: `rm -r` through a mount would delete the mounted data.
+ * nothing is mounted at or below it: `rm -r` through a mount would delete the mounted data.
  */
 async function cleanUp(local: LocalMode, work: string, out: (line: string) => void): Promise<void> {
   const pool = join(work, 'engine');
@@ -98,12 +98,6 @@ async function cleanUp(local: LocalMode, work: string, out: (line: string) => vo
     return;
   }
   await rm(work, { recursive: true, force: true });
-}
-
-async function mountPointsBelow(directory: string): Promise<string[]> {
-  return parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'))
-    .map((entry) => entry.mountPoint)
-    .filter((path) => path.startsWith(`${directory}/`));
 }
 
 async function demoScenario(

@@ -107,3 +107,21 @@ export function isSnapflowError(error: unknown, name?: ErrorName): error is Snap
   if (!(error instanceof Error) || !isErrorName(error.name)) return false;
   return name === undefined || error.name === name;
 }
+
+/**
+ * The SnapflowError a JSON error body stands for: the inverse of {@link SnapflowError.toJSON}, for
+ * clients of the engine and the API. Undefined when `body` is no such body (a proxy's answer, say) or
+ * names an error this version does not know.
+ *
+ * @param missingAction The action when the body gives none.
+ */
+export function snapflowErrorFromJson(body: unknown, missingAction: string): SnapflowError | undefined {
+  const error = (body as { error?: Partial<Record<string, unknown>> | null } | null | undefined)?.error;
+  const code = error?.code;
+  if (typeof code !== 'string' || !isErrorName(code) || typeof error?.message !== 'string') return undefined;
+  return new SnapflowError(code, error.message, {
+    action: typeof error.action === 'string' ? error.action : missingAction,
+    ...(typeof error.field === 'string' ? { field: error.field } : {}),
+    ...(typeof error.output === 'string' ? { output: error.output } : {}),
+  });
+}

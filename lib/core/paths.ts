@@ -103,3 +103,29 @@ export function pathsOverlap(a: string, b: string): boolean {
   const y = `${normalize(b)}/`;
   return x.startsWith(y) || y.startsWith(x);
 }
+
+/** A path held on one host, such as a dataset's mount location, that no mount, copy or export there may overlap. */
+export interface PathInUse {
+  path: string;
+  /** The host holding it; undefined when unknown (its record's environment is gone): it then clashes nowhere. */
+  hostId: string | undefined;
+  /** What holds it, as a message names it after "overlaps": `the mount location /mnt/dev of VDB vdb-…`. */
+  label: string;
+}
+
+/**
+ * What a mount, copy or export at `candidate` on host `hostId` would overlap (be, lie in, or contain):
+ * the first of `reserved`, which are held on every host (the engine's storage: in local mode hosts
+ * share the engine's machine), else the first of `inUse` held on that host; undefined when none.
+ */
+export function pathClash(
+  candidate: string,
+  hostId: string,
+  inUse: readonly PathInUse[],
+  reserved: readonly Omit<PathInUse, 'hostId'>[] = [],
+): Omit<PathInUse, 'hostId'> | undefined {
+  return (
+    reserved.find((held) => pathsOverlap(candidate, held.path)) ??
+    inUse.find((held) => held.hostId === hostId && pathsOverlap(candidate, held.path))
+  );
+}

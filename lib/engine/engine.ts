@@ -19,7 +19,7 @@ import type {
   Vdb,
   VdbStatus,
 } from '../core/model';
-import { mountLocationProblem, pathsOverlap } from '../core/paths';
+import { mountLocationProblem, type PathInUse, pathClash } from '../core/paths';
 import type { CreateEnvironmentInput, EngineApi } from '../core/ports';
 import type {
   LinkedSourceParameters,
@@ -49,10 +49,8 @@ import {
   snapshotDatasetBody,
   switchTimeflowBody,
   type UpdateDatasetSettingsRequest,
-  type UpdateSnapshotRequest,
   type UpdateVdbRequest,
   updateDatasetSettingsBody,
-  updateSnapshotBody,
   updateVdbBody,
 } from './api-schemas';
 import type { StorageBackend, StorageBackendKind, StorageTree } from './backends/storage-backend';
@@ -156,7 +154,7 @@ type Target =
   | { kind: 'sourceConfig'; record: SourceConfig }
   | { kind: 'dataset'; record: DSource | Vdb; label: DatasetLabel }
   | { kind: 'timeflow'; record: TimeflowRecord }
-  | { kind: 'snapshot'; record: Snapshot };
+  | { kind: 'snapshot'; record: SnapshotRecord };
 
 type DatasetLabel = 'dSource' | 'VDB';
 
@@ -560,7 +558,6 @@ export class Engine implements EngineApi {
         createdAt: this.timestamp(),
         metadata: request.metadata,
         provenance: request.provenance,
-        path: this.backend.snapshotPath(id),
         ...(requestToken === undefined ? {} : { requestToken }),
       };
       await this.createStorage(
@@ -596,10 +593,9 @@ export class Engine implements EngineApi {
   }
 
   async updateSnapshot(id: string, input: { expiresAt?: string | null; retainForever?: boolean }): Promise<Snapshot> {
-    validateRequest<UpdateSnapshotRequest>(updateSnapshotBody, input);
     const change = parseRetentionChange(input);
     return this.mutex.run(async () => {
-      const { expiresAt, retainForever, ...rest } = this.snapshot(id) as SnapshotRecord;
+      const { expiresAt, retainForever, ...rest } = this.snapshot(id);
       // Absent means no expiry and not retained forever, so `null` and `false` remove the fields.
       const expiry = change.expiresAt === undefined ? expiresAt : (change.expiresAt ?? undefined);
       const forever = change.retainForever === undefined ? retainForever : change.retainForever;
@@ -1074,8 +1070,9 @@ export class Engine implements EngineApi {
       );
     for (const { from, to } of migration.renames) if (present.has(from)) await this.backend.renameDataset(from, to);
     await this.store.write(this.store.document);
-    this.log('info', `migrated the engine metadata from version ${migration.fromVersion} to version 2`, {
-      renamed: migration.renames.length,
+    // A warning, so that the default log (warnings and errors) records that storage was renamed.
+    this.log('warn', `migrated the engine metadata from version ${migration.fromVersion} to version 2`, {
+      renamedStorage: migration.renames,
     });
   }
 
@@ -1274,33 +1271,32 @@ export class Engine implements EngineApi {
 
   /** Refuses a mount location that overlaps one in use on the same host, or the engine's own storage. */
   private checkMountFree(environment: Environment, mountLocation: string, field: string): void {
-    if (pathsOverlap(mountLocation, this.backend.root))
-      throw new SnapflowError(
-        ErrorNames.Conflict,
-        `${field} ${mountLocation} overlaps the engine's storage at ${this.backend.root}`,
-        { action: 'Choose a mount location outside the engine root.', field },
-      );
     const doc = this.store.document;
-    const sameHost = (environmentId: string) =>
-      doc.environments.find((candidate) => candidate.id === environmentId)?.hostId === environment.hostId;
-    const users = [
+    const hostOf = (environmentId: string) => doc.environments.find((record) => record.id === environmentId)?.hostId;
+    const inUse: PathInUse[] = [
       ...doc.dsources.map((dsource) => ({
-        label: `the staging mount of dSource ${dsource.id}`,
-        environmentId: dsource.stagingEnvironmentId,
         path: dsource.parameters.mountLocation,
+        hostId: hostOf(dsource.stagingEnvironmentId),
+        label: `the staging mount location ${dsource.parameters.mountLocation} of dSource ${dsource.id}`,
       })),
       ...doc.vdbs.map((vdb) => ({
-        label: `the mount of VDB ${vdb.id}`,
-        environmentId: vdb.environmentId,
         path: vdb.parameters.mountLocation,
+        hostId: hostOf(vdb.environmentId),
+        label: `the mount location ${vdb.parameters.mountLocation} of VDB ${vdb.id}`,
       })),
     ];
-    const clash = users.find((user) => sameHost(user.environmentId) && pathsOverlap(user.path, mountLocation));
+    const clash = pathClash(mountLocation, environment.hostId, inUse, [
+      { path: this.backend.root, label: `the engine's storage at ${this.backend.root}` },
+    ]);
     if (clash === undefined) return;
     throw new SnapflowError(
       ErrorNames.Conflict,
-      `${field} ${mountLocation} overlaps ${clash.path}, ${clash.label} on host ${environment.hostId}`,
-      { action: 'Choose a mount location that no other dataset on that host uses, nor lies inside.', field },
+      `${field} ${mountLocation} on host ${environment.hostId} overlaps ${clash.label}`,
+      {
+        action:
+          'Choose a mount location outside the engine root that no other dataset on that host uses or lies inside.',
+        field,
+      },
     );
   }
 
@@ -1316,7 +1312,7 @@ export class Engine implements EngineApi {
     return found(this.store.document.dsources, id, 'dSource', 'GET /dsources');
   }
 
-  private snapshot(id: string, field?: string): Snapshot {
+  private snapshot(id: string, field?: string): SnapshotRecord {
     return found(this.store.document.snapshots, id, 'snapshot', 'GET /snapshots', field);
   }
 
@@ -1365,7 +1361,10 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** The snapshot as answered: with its path as it is on this machine now, without its request token. */
+  /**
+   * The snapshot as answered: with the path of its storage on this machine (over any path an older
+   * file still records), without its request token.
+   */
   private withPath(snapshot: SnapshotRecord): Snapshot {
     const { requestToken: _, ...answered } = copy(snapshot);
     return { ...answered, path: this.backend.snapshotPath(snapshot.id) };
@@ -1387,7 +1386,7 @@ export class Engine implements EngineApi {
  * @throws ValidationError naming `snapshotId`: a rollback needs one of the VDB's own snapshots, a
  *   refresh one of its parent dataset's
  */
-function checkTimeflowSource(vdb: Vdb, snapshot: Snapshot, kind: 'refresh' | 'rollback'): void {
+function checkTimeflowSource(vdb: Vdb, snapshot: SnapshotRecord, kind: 'refresh' | 'rollback'): void {
   const expected = kind === 'rollback' ? vdb.id : vdb.parentDatasetId;
   if (snapshot.datasetId === expected) return;
   const whose = kind === 'rollback' ? `VDB ${vdb.id}` : `${vdb.id}'s parent ${vdb.parentDatasetId}`;
@@ -1407,7 +1406,7 @@ function checkTimeflowSource(vdb: Vdb, snapshot: Snapshot, kind: 'refresh' | 'ro
   );
 }
 
-function snapshotTree(snapshot: Snapshot): StorageTree {
+function snapshotTree(snapshot: SnapshotRecord): StorageTree {
   return { kind: 'snapshot', id: snapshot.id };
 }
 

@@ -8,8 +8,12 @@ import { defaultDSourcePolicy, defaultVdbPolicy } from './dataset-settings';
 /** A timeflow as recorded; its path depends on where the pool is, so it is worked out when answering. */
 export type TimeflowRecord = Omit<Timeflow, 'path'>;
 
-/** A snapshot as recorded: with the token of the request that made it, which answers never show. */
-export type SnapshotRecord = Snapshot & { requestToken?: string };
+/**
+ * A snapshot as recorded: without its path, which depends on where the pool is and is worked out when
+ * answering, and with the token of the request that made it, which answers never show. Files written
+ * before still hold a path; it is ignored.
+ */
+export type SnapshotRecord = Omit<Snapshot, 'path'> & { requestToken?: string };
 
 /** Everything the engine records, as one JSON document. */
 export interface EngineDocument {
@@ -241,7 +245,7 @@ export class MetadataStore {
 }
 
 /** fsyncs a directory, making the renames in it durable. */
-export async function syncDirectory(path: string): Promise<void> {
+async function syncDirectory(path: string): Promise<void> {
   const directory = await open(path, 'r');
   try {
     await directory.sync();

@@ -72,7 +72,7 @@ export interface EngineServerOptions {
 
 /**
  * The engine's HTTP API (not yet listening): one route per {@link EngineApi} method, bearer-token
- * auth, bodies validated against the engine's request schemas, errors answered as
+ * auth, path parameters and queries validated here and bodies by the engine method, errors answered as
  * `SnapflowError.toJSON()` with the status from `HttpStatusByError`, and the OpenAPI document at
  * `GET /openapi.json`.
  */
@@ -184,7 +184,7 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
 
   app.post<{ Body: Parameters<EngineApi['createDSource']>[0] }>(
     '/dsources',
-    route('dSources', 'createDSource', { body: createDSourceBody, response: { 201: dsourceSchema } }, 'linkedSource'),
+    route('dSources', 'createDSource', { body: createDSourceBody, response: { 201: dsourceSchema } }),
     async (request, reply) => reply.code(201).send(await engine.createDSource(request.body)),
   );
   app.get(
@@ -289,7 +289,7 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
 
   app.post<{ Body: Parameters<EngineApi['createVdb']>[0] }>(
     '/vdbs',
-    route('VDBs', 'createVdb', { body: createVdbBody, response: { 201: vdbSchema } }, 'virtualSource'),
+    route('VDBs', 'createVdb', { body: createVdbBody, response: { 201: vdbSchema } }),
     async (request, reply) => reply.code(201).send(await engine.createVdb(request.body)),
   );
   app.get('/vdbs', route('VDBs', 'listVdbs', { response: { 200: { type: 'array', items: vdbSchema } } }), () =>
@@ -325,7 +325,12 @@ export async function buildEngineServer(options: EngineServerOptions): Promise<F
   app.post<{ Params: IdParams; Body: SwitchTimeflowRequest }>(
     '/vdbs/:id/switch-timeflow',
     route('timeflows', 'switchTimeflow', { params: idParams, body: switchTimeflowBody, response: { 200: vdbSchema } }),
-    (request) => engine.switchTimeflow(request.params.id, request.body.timeflowId),
+    // The method takes the timeflow id, not the body, so the body's own shape is checked here.
+    (request) =>
+      engine.switchTimeflow(
+        request.params.id,
+        validateRequest<SwitchTimeflowRequest>(switchTimeflowBody, request.body).timeflowId,
+      ),
   );
 
   app.get<{ Querystring: ListTimeflowsQuery }>(
@@ -378,16 +383,10 @@ const RESPONSE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Route options: the schemas (for validation and the OpenAPI document), a tag, an operationId named
- * after the EngineApi method, and a validator that reports fields as the engine does (with the
- * plugin parameters under `parametersRoot`).
+ * Route options: the schemas (for the OpenAPI document, and for validating path parameters and
+ * queries), a tag, an operationId named after the EngineApi method, and {@link requestValidator}.
  */
-function route(
-  tag: string,
-  operationId: string,
-  schema: FastifySchema & { response: Record<number, object> },
-  parametersRoot?: 'linkedSource' | 'virtualSource',
-) {
+function route(tag: string, operationId: string, schema: FastifySchema & { response: Record<number, object> }) {
   const isPublic = operationId === 'health';
   return {
     schema: {
@@ -402,20 +401,25 @@ function route(
         ]),
       ),
     },
-    validatorCompiler: requestValidator(parametersRoot === undefined ? {} : { parameters: parametersRoot }),
+    validatorCompiler: requestValidator,
   };
 }
 
-function requestValidator(renames: Record<string, string>): FastifySchemaCompiler<object> {
-  return ({ schema }) =>
-    (data: unknown) => {
-      try {
-        return { value: validateRequest(schema, data, renames) };
-      } catch (error) {
-        return { error: error as Error };
-      }
-    };
-}
+/**
+ * Validates path parameters and queries, naming fields as the engine does. Bodies reach the engine
+ * as sent: each engine method validates its own input, for in-process callers too, with the same
+ * schema and field names, so a check here would only run it twice.
+ */
+const requestValidator: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
+  if (httpPart === 'body') return (data: unknown) => ({ value: data });
+  return (data: unknown) => {
+    try {
+      return { value: validateRequest(schema, data) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+};
 
 /**
  * The error a request is answered with: SnapflowErrors as they are, fastify's client errors (bad

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, rmdir } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ErrorNames, SnapflowError } from '../core/errors';
 import { createStorageBackend, type StorageBackendChoice } from './backends/create-storage-backend';
@@ -12,6 +11,9 @@ import { buildEngineServer } from './server';
 
 /** Tokens shorter than this are refused: the token is all that guards the API. */
 export const MIN_TOKEN_LENGTH = 16;
+
+/** Where the API listens: loopback only, since it is plain HTTP and must not be reachable from other machines. */
+const HOST = '127.0.0.1';
 
 /** Options of {@link startEngine}. */
 export interface StartEngineOptions {
@@ -27,8 +29,6 @@ export interface StartEngineOptions {
   token?: string;
   /** @default 0 (any free port) */
   port?: number;
-  /** A loopback address; the API is plain HTTP, so it never listens beyond this machine. @default '127.0.0.1' */
-  host?: string;
   /** Size of a new btrfs pool image. @default 32 GiB, sparse */
   poolSizeBytes?: number;
   /** @default warnings and errors to stderr as JSON lines */
@@ -55,16 +55,15 @@ export interface RunningEngine {
  * Starts the engine in this process: takes the root's lock, opens the storage pool, loads the
  * metadata, reconciles the two, and serves the HTTP API on loopback.
  *
- * @throws ValidationError for a bad token, host or port; ConflictError when another engine holds the
+ * @throws ValidationError for a bad token or port; ConflictError when another engine holds the
  *   root; UnsupportedOperationError for an unusable backend; StorageError when storage or metadata fail
  */
 export async function startEngine(options: StartEngineOptions): Promise<RunningEngine> {
   const root = resolve(options.root);
   const token = options.token ?? randomBytes(32).toString('hex');
-  const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   const log = options.log ?? stderrLog;
-  checkOptions(token, host, port);
+  checkOptions(token, port);
 
   await mkdir(root, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw asStorageError(`cannot create the engine root ${root}`, error);
@@ -85,28 +84,20 @@ export async function startEngine(options: StartEngineOptions): Promise<RunningE
     await backend.open();
     const store = await MetadataStore.open(metadataPath(root));
     const engine = new Engine({ backend, backendReason: reason, store, log, sshHosts: options.sshHosts ?? false });
-    const report = await engine.reconcile();
-    if (report.migrated !== undefined)
-      log('warn', `migrated the engine metadata from version ${report.migrated.fromVersion}`, {
-        renamedStorage: report.migrated.renames,
-      });
-    if (report.quarantinedTimeflows.length + report.quarantinedSnapshots.length > 0)
-      log('warn', 'set aside storage no record refers to; GET /health lists it and says how to remove it', {
-        timeflows: report.quarantinedTimeflows,
-        snapshots: report.quarantinedSnapshots,
-      });
+    // Its report is not logged again here: reconcile logs the migration and each item it sets aside.
+    await engine.reconcile();
     const server = await buildEngineServer({ engine, token, log });
-    await server.listen({ host, port }).catch(async (error: NodeJS.ErrnoException) => {
+    await server.listen({ host: HOST, port }).catch(async (error: NodeJS.ErrnoException) => {
       await server.close();
-      if (error.code !== 'EADDRINUSE') throw asStorageError(`cannot listen on ${host}:${port}`, error);
-      throw new SnapflowError(ErrorNames.Conflict, `port ${port} on ${host} is in use`, {
+      if (error.code !== 'EADDRINUSE') throw asStorageError(`cannot listen on ${HOST}:${port}`, error);
+      throw new SnapflowError(ErrorNames.Conflict, `port ${port} on ${HOST} is in use`, {
         action: 'Stop what listens there, or give another port (0 picks a free one).',
         field: 'port',
       });
     });
     const address = server.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-    const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
+    const url = `http://${HOST}:${boundPort}`;
     return running({ url, token, reason, root, engine, backend, lock, close: () => server.close() });
   } catch (error) {
     await backend.close().catch(() => undefined);
@@ -155,7 +146,7 @@ function metadataPath(root: string): string {
   return join(root, 'metadata.json');
 }
 
-function checkOptions(token: string, host: string, port: number): void {
+function checkOptions(token: string, port: number): void {
   const fail = (field: string, message: string, action: string) => {
     throw new SnapflowError(ErrorNames.Validation, message, { action, field });
   };
@@ -165,8 +156,6 @@ function checkOptions(token: string, host: string, port: number): void {
       `the engine token is too short or holds whitespace`,
       `Give a token of at least ${MIN_TOKEN_LENGTH} characters without spaces, e.g. from 'openssl rand -hex 32'.`,
     );
-  if (!['127.0.0.1', '::1', 'localhost'].includes(host) && !host.startsWith('127.'))
-    fail('host', `the engine may only listen on loopback, not on ${host}`, 'Give 127.0.0.1, ::1 or localhost.');
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail('port', `port ${port} is not a TCP port`, 'Give a whole number from 0 (any free port) to 65535.');
 }

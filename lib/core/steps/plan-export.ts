@@ -1,6 +1,6 @@
 import { ErrorNames, SnapflowError } from '../errors';
 import { type HostPlan, type MountPoint, mountPlan, unmountPlan } from '../host-plan';
-import { mountLocationProblem, normalize, pathsOverlap } from '../paths';
+import { mountLocationProblem, normalize, type PathInUse, pathClash } from '../paths';
 import { validate } from '../validate';
 import { type ExportInput, exportInputSchema } from '../workflow-inputs';
 import { mustExist } from './must-exist';
@@ -54,22 +54,44 @@ export async function planExport(input: PlanExportInput, { engine }: Pick<StepPo
     engine.getEnvironment(request.environmentId),
   );
   const targetPath = normalize(request.targetPath);
-  // The copy deletes what the snapshot lacks, through any mount below the target: a VDB there would lose data.
-  const sameHost = new Set(
-    (await engine.listEnvironments()).filter((other) => other.hostId === environment.hostId).map((other) => other.id),
-  );
-  const covered = (await engine.listVdbs()).find(
-    (other) => sameHost.has(other.environmentId) && pathsOverlap(targetPath, other.parameters.mountLocation),
-  );
-  if (covered !== undefined) {
-    refuseTarget(
-      `${field} ${targetPath} overlaps the mount location ${covered.parameters.mountLocation} of VDB ${covered.id}`,
-    );
-  }
   const scratchPath = normalize(environment.scratchPath);
-  if (pathsOverlap(targetPath, scratchPath)) {
-    refuseTarget(`${field} ${targetPath} overlaps the scratch path ${scratchPath} of environment ${environment.id}`);
-  }
+  // The copy deletes what the snapshot lacks, through any mount below the target: a dataset mounted
+  // there, or the engine's storage, would lose data.
+  const [environments, dsources, vdbs, timeflows, snapshots] = await Promise.all([
+    engine.listEnvironments(),
+    engine.listDSources(),
+    engine.listVdbs(),
+    engine.listTimeflows(),
+    engine.listSnapshots(),
+  ]);
+  const hostOf = (environmentId: string) => environments.find((other) => other.id === environmentId)?.hostId;
+  const inUse: PathInUse[] = [
+    ...vdbs.map((other) => ({
+      path: other.parameters.mountLocation,
+      hostId: hostOf(other.environmentId),
+      label: `the mount location ${other.parameters.mountLocation} of VDB ${other.id}`,
+    })),
+    ...dsources.map((dsource) => ({
+      path: dsource.parameters.mountLocation,
+      hostId: hostOf(dsource.stagingEnvironmentId),
+      label: `the staging mount location ${dsource.parameters.mountLocation} of dSource ${dsource.id}`,
+    })),
+    {
+      path: scratchPath,
+      hostId: environment.hostId,
+      label: `the scratch path ${scratchPath} of environment ${environment.id}`,
+    },
+  ];
+  // The engine's root is not part of EngineApi; the trees in its storage are, wherever the pool is.
+  const storage = [
+    ...timeflows.map((timeflow) => ({
+      path: timeflow.path,
+      label: `the storage ${timeflow.path} of timeflow ${timeflow.id}`,
+    })),
+    ...snapshots.map((other) => ({ path: other.path, label: `the storage ${other.path} of snapshot ${other.id}` })),
+  ];
+  const clash = pathClash(targetPath, environment.hostId, inUse, storage);
+  if (clash !== undefined) refuseTarget(`${field} ${targetPath} overlaps ${clash.label}`);
   const scratch: MountPoint = {
     hostId: environment.hostId,
     mountPath: `${scratchPath}/v2p-${input.executionName.replace(/[^A-Za-z0-9._-]/g, '_')}`,
@@ -105,6 +127,6 @@ function refuseTarget(message: string): never {
   throw new SnapflowError(ErrorNames.Validation, message, {
     field,
     action:
-      'Export to a directory of its own, outside the system directories, VDB mount locations and the scratch path, e.g. /srv/exports/<name>.',
+      "Export to a directory of its own, outside the system directories, the mount locations of VDBs and dSource staging, the scratch path and the engine's storage, e.g. /srv/exports/<name>.",
   });
 }

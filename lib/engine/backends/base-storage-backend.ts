@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rename, rmdir, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorNames, isSnapflowError, SnapflowError } from '../../core/errors';
 import type {
@@ -7,7 +7,6 @@ import type {
   StorageBackendKind,
   StorageListing,
   StorageTree,
-  StorageUsage,
   TreeUsage,
 } from './storage-backend';
 
@@ -20,7 +19,7 @@ const STORAGE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 type Thing = 'dataset' | 'snapshot';
 
 /** Prefix of storage set aside by quarantine(); the dot keeps it out of list() and away from any id. */
-export const QUARANTINE_PREFIX = '.orphan-';
+const QUARANTINE_PREFIX = '.orphan-';
 
 /**
  * The layout and checks every backend shares: the pool lives at `<root>/pool`, datasets at
@@ -200,14 +199,6 @@ export abstract class BaseStorageBackend implements StorageBackend {
       const ids = async (thing: Thing) =>
         (await readdir(this.directory(thing))).filter((name) => STORAGE_ID_PATTERN.test(name)).sort();
       return { datasets: await ids('dataset'), snapshots: await ids('snapshot') };
-    });
-  }
-
-  usage(): Promise<StorageUsage> {
-    return this.guarded('reading pool usage', async () => {
-      this.requireOpen();
-      const stats = await statfs(this.poolPath);
-      return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
     });
   }
 

@@ -39,7 +39,7 @@ export interface BackendDecision {
 }
 
 /** Checks what the btrfs backend needs: root (to loop-mount), btrfs-progs, and kernel support. */
-export async function probeBtrfsSupport(): Promise<BtrfsSupport> {
+async function probeBtrfsSupport(): Promise<BtrfsSupport> {
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
   const mkfsBtrfs = await findExecutable('mkfs.btrfs');
   const btrfsTool = await findExecutable('btrfs');

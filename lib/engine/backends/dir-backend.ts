@@ -81,7 +81,7 @@ export class DirBackend extends BaseStorageBackend {
 }
 
 /** Bytes of the regular files under `paths`, counting a file with several hard links once. */
-export async function sumFileSizes(paths: readonly string[]): Promise<number> {
+async function sumFileSizes(paths: readonly string[]): Promise<number> {
   const linked = new Set<string>();
   let total = 0;
   const visit = async (path: string): Promise<void> => {

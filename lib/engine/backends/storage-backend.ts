@@ -16,12 +16,6 @@ export interface QuarantinedTree {
   path: string;
 }
 
-/** Size and free space of the filesystem that holds the pool. */
-export interface StorageUsage {
-  totalBytes: number;
-  freeBytes: number;
-}
-
 /** One dataset or snapshot in the pool, by id. */
 export interface StorageTree {
   kind: 'dataset' | 'snapshot';
@@ -82,8 +76,6 @@ export interface StorageBackend {
   /** Where a snapshot's tree is on this machine, whether or not it exists. */
   snapshotPath(id: string): string;
   list(): Promise<StorageListing>;
-  /** Size and free space of the whole pool. */
-  usage(): Promise<StorageUsage>;
   /** Space the given trees take, summed; no trees take no space. */
   treeUsage(trees: readonly StorageTree[]): Promise<TreeUsage>;
 }

@@ -3,6 +3,7 @@ import {
   MOUNT_PATH_PATTERN,
   mountLocationProblem,
   normalize,
+  pathClash,
   pathsOverlap,
   SYSTEM_DIRECTORIES,
   systemDirectoryOf,
@@ -113,5 +114,31 @@ describe('normalize and pathsOverlap', () => {
     expect(pathsOverlap('/mnt/a', '/mnt/a/b')).toBe(true);
     expect(pathsOverlap('/mnt/a/b/', '/mnt/a')).toBe(true);
     expect(pathsOverlap('/mnt/a', '/mnt/ab')).toBe(false);
+  });
+});
+
+describe('pathClash', () => {
+  const inUse = [
+    { path: '/mnt/dev', hostId: 'i-1', label: 'the mount location /mnt/dev of VDB vdb-1' },
+    { path: '/mnt/staging', hostId: 'i-2', label: 'the staging mount location /mnt/staging of dSource ds-1' },
+    { path: '/mnt/gone', hostId: undefined, label: 'the mount location /mnt/gone of VDB vdb-2' },
+  ];
+  const reserved = [{ path: '/srv/snapflow', label: "the engine's storage at /srv/snapflow" }];
+
+  it('finds a path in use on the same host that the candidate is, lies in or contains', () => {
+    expect(pathClash('/mnt/dev', 'i-1', inUse, reserved)?.label).toBe(inUse[0]?.label);
+    expect(pathClash('/mnt/dev/sub', 'i-1', inUse)?.label).toBe(inUse[0]?.label);
+    expect(pathClash('/mnt', 'i-2', inUse)?.label).toBe(inUse[1]?.label);
+  });
+
+  it('ignores paths held on other hosts, or on no known host, and mere shared prefixes', () => {
+    expect(pathClash('/mnt/dev', 'i-2', inUse)).toBeUndefined();
+    expect(pathClash('/mnt/gone', 'i-1', inUse)).toBeUndefined();
+    expect(pathClash('/mnt/devices', 'i-1', inUse)).toBeUndefined();
+  });
+
+  it('finds a reserved path on every host, before any path in use', () => {
+    expect(pathClash('/srv/snapflow/pool/x', 'i-9', inUse, reserved)?.label).toBe(reserved[0]?.label);
+    expect(pathClash('/srv', 'i-1', inUse, reserved)?.label).toBe(reserved[0]?.label);
   });
 });

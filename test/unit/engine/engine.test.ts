@@ -706,6 +706,27 @@ describe('Engine', () => {
       );
       expect(reopened.report).toEqual({ quarantinedTimeflows: [], quarantinedSnapshots: [], inconsistencies: [] });
     });
+
+    it("records snapshots without a path, and answers the storage's path even where an older file holds another", async () => {
+      // Prepare
+      const { snapshot } = await seedSnapshot();
+      const file = join(root, 'engine', 'metadata.json');
+      const written = JSON.parse(await readFile(file, 'utf8'));
+      const [recorded] = written.snapshots;
+
+      // Act
+      await writeFile(file, JSON.stringify({ ...written, snapshots: [{ ...recorded, path: '/moved/away' }] }));
+      const reopened = await openEngine(root);
+
+      // Assess
+      expect(recorded).not.toHaveProperty('path');
+      expect(snapshot.path).toBe(backend.snapshotPath(snapshot.id));
+      expect(await reopened.engine.getSnapshot(snapshot.id)).toEqual(snapshot);
+      expect(await reopened.engine.updateSnapshot(snapshot.id, { retainForever: true })).toEqual({
+        ...snapshot,
+        retainForever: true,
+      });
+    });
   });
 
   describe('reconcile and health', () => {

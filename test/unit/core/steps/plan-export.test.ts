@@ -68,6 +68,57 @@ describe('planExport', () => {
     expect(engine.methods).not.toContain('exportSnapshot');
   });
 
+  it("throws ValidationError for a target overlapping a dSource's staging mount on that host, but not on another", async () => {
+    const { engine, request, stagingHost, dsource } = await setUp();
+
+    await expect(
+      planExport(
+        { request: { ...request, environmentId: stagingHost.id, targetPath: '/mnt/staging' }, executionName: 'x' },
+        { engine },
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'targetPath',
+      message: `targetPath /mnt/staging overlaps the staging mount location /mnt/staging/data of dSource ${dsource.id}`,
+    });
+    expect(engine.methods).not.toContain('exportSnapshot');
+    await expect(
+      planExport({ request: { ...request, targetPath: '/mnt/staging' }, executionName: 'x' }, { engine }),
+    ).resolves.toMatchObject({ targetPath: '/mnt/staging' });
+  });
+
+  it("throws ValidationError for a target in or around the engine's storage, on any host", async () => {
+    // Prepare: the fake's pool moved out of the system directories, to /srv/pool.
+    const { engine, request, vdb } = await setUp();
+    const moved = (path: string) => path.replace('/var/lib/snapflow', '/srv/pool');
+    for (const [id, snapshot] of engine.snapshots)
+      engine.snapshots.set(id, { ...snapshot, path: moved(snapshot.path) });
+    for (const [id, timeflow] of engine.timeflows)
+      engine.timeflows.set(id, { ...timeflow, path: moved(timeflow.path) });
+    const vdbTimeflow = await engine.getTimeflow(vdb.currentTimeflowId);
+
+    // Act
+    const around = planExport({ request: { ...request, targetPath: '/srv/pool' }, executionName: 'x' }, { engine });
+    const inside = planExport(
+      { request: { ...request, targetPath: `${vdbTimeflow.path}/copy` }, executionName: 'x' },
+      { engine },
+    );
+
+    // Assess
+    await expect(around).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'targetPath',
+      message: expect.stringMatching(
+        /^targetPath \/srv\/pool overlaps the storage \/srv\/pool\/\S+ of (timeflow|snapshot) /,
+      ),
+    });
+    await expect(inside).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `targetPath ${vdbTimeflow.path}/copy overlaps the storage ${vdbTimeflow.path} of timeflow ${vdbTimeflow.id}`,
+    });
+    expect(engine.methods).not.toContain('exportSnapshot');
+  });
+
   it('allows the VDB mount location path on another host', async () => {
     const { engine, request } = await setUp();
     const other = await engine.createEnvironment({ name: 'other', hostId: 'i-0other', scratchPath: '/scratch' });
