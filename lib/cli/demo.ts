@@ -5,11 +5,11 @@ import { mountPointsBelow } from '../adapters/mount-table';
 import { changeSampleTree, writeSampleTree } from '../adapters/sample-tree';
 import { readTreeManifest } from '../adapters/tree-manifest';
 import { describeJobError } from '../api/describe-job-error';
+import { formatTable } from '../core/format-table';
 import { diffTrees, type TreeManifest } from '../core/tree-diff';
 import type { LocalWorkflows } from '../local/local-workflows';
 import type { LocalMode } from '../local/start-local-mode';
 import { startLocalMode } from '../local/start-local-mode';
-import { formatTable } from './format-table';
 
 export interface DemoOptions {
   backend: 'auto' | 'btrfs' | 'dir';

@@ -7,9 +7,6 @@ import {
 import { idSchema as id, MAX_EVENT_SOURCES, nameSchema as name, unixPathSchema as unixPath } from './field-schemas';
 import { snapshotPolicySchema } from './snapshot-policy';
 
-/** The engine's id pattern, also for readers of the workflow inputs. */
-export { ID_PATTERN } from './field-schemas';
-
 export const triggerSchema = {
   type: 'object',
   additionalProperties: false,
