@@ -1,5 +1,5 @@
 import type { ApiPorts, Job } from '../api/api-ports';
-import { dispatchEntries, sourceChangedEntry, startOnce } from '../api/dispatch-entries';
+import { dispatchEntries, sourceChangedEntry, startRuns } from '../api/dispatch-entries';
 import type { Environment } from '../core/model';
 import { datasetOfExecution, reconcileSchedule } from '../core/reconcile-schedule';
 import { retentionRun } from '../core/triggered-runs';
@@ -114,14 +114,15 @@ export class LocalTriggers {
     await this.scheduler.stop();
   }
 
-  /** Starts retention (not a dry run) of every dSource and VDB for the daily run at `scheduledTime`. */
+  /**
+   * Starts retention (not a dry run) of every dSource and VDB for the daily run at `scheduledTime`,
+   * as `runRetention` does on AWS: one dataset whose run cannot start keeps none of the others from it.
+   */
   private async runRetention(scheduledTime: string): Promise<void> {
-    const { engine } = this.options.ports;
+    const { engine, workflows } = this.options.ports;
     const [dsources, vdbs] = await Promise.all([engine.listDSources(), engine.listVdbs()]);
-    for (const dataset of [...dsources, ...vdbs]) {
-      const run = retentionRun(dataset.id, scheduledTime);
-      await startOnce(this.options.ports, 'retention', run.input, run.jobId);
-    }
+    const runs = [...dsources, ...vdbs].map((dataset) => retentionRun(dataset.id, scheduledTime));
+    await startRuns(workflows, 'retention', runs);
   }
 
   private async refreshWatch(): Promise<void> {
