@@ -72,11 +72,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       : undefined;
   const engine = started ?? (options.engine as { url: string; token: string });
   try {
-    const template = synthesizeTemplate(options.context);
-    const resolved = resolveTemplate(template);
-    const documents = Object.fromEntries(
-      Object.values(resolved.documents).map((document) => [document.name, document]),
-    );
+    const resolved = resolveTemplate(synthesizeTemplate(options.context));
+    const { documents } = resolved;
     const client = createEngineClient({ url: engine.url, token: engine.token });
     const wrap = (runner: HostRunner, hostId: string) => options.wrapHostRunner?.(runner, hostId) ?? runner;
     const hostAgent = new HostAgent({
@@ -91,7 +88,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       logDirectory: join(options.home, 'command-logs'),
       pollWaitMs: localPollWaitMs(resolved),
     });
-    const workflows = new LocalWorkflows(template, {
+    const workflows = new LocalWorkflows(resolved, {
       repoRoot: REPO_ROOT,
       hostAgent,
       environment: { ENGINE_URL: engine.url, ENGINE_TOKEN: engine.token },
