@@ -304,13 +304,7 @@ export class HostAgent {
    * `Ssm.InvalidPluginNameException` for a step the document does not have.
    */
   async getCommandInvocation(request: GetCommandInvocationRequest): Promise<CommandInvocation> {
-    const invocation = this.commands.get(request.CommandId)?.invocations.get(request.InstanceId);
-    if (invocation === undefined) {
-      throw new SsmServiceError(
-        SsmErrorNames.InvocationDoesNotExist,
-        `No invocation of command ${request.CommandId} on host ${request.InstanceId}`,
-      );
-    }
+    const invocation = this.invocation(request.CommandId, request.InstanceId);
     if (request.PluginName !== undefined && request.PluginName !== invocation.step.name) {
       throw new SsmServiceError(
         SsmErrorNames.InvalidPluginName,
@@ -318,6 +312,18 @@ export class HostAgent {
       );
     }
     if (!isFinal(invocation.status)) await settledWithin(invocation.done, this.pollWaitMs);
+    return describe(invocation);
+  }
+
+  /**
+   * Waits for the command's invocation on `instanceId` to end, however long that takes, and answers as
+   * `getCommandInvocation` then would: for a caller on this machine that needs a command's end, where
+   * a workflow polls.
+   * @throws SsmServiceError `Ssm.InvocationDoesNotExistException` for an unknown command or host
+   */
+  async waitForCommand(commandId: string, instanceId: string): Promise<CommandInvocation> {
+    const invocation = this.invocation(commandId, instanceId);
+    await invocation.done;
     return describe(invocation);
   }
 
@@ -358,6 +364,17 @@ export class HostAgent {
     const all = [...this.commands.values()].flatMap((command) => [...command.invocations.values()]);
     for (const invocation of all) cancel(invocation);
     await Promise.all(all.map((invocation) => invocation.done));
+  }
+
+  private invocation(commandId: string, instanceId: string): Invocation {
+    const invocation = this.commands.get(commandId)?.invocations.get(instanceId);
+    if (invocation === undefined) {
+      throw new SsmServiceError(
+        SsmErrorNames.InvocationDoesNotExist,
+        `No invocation of command ${commandId} on host ${instanceId}`,
+      );
+    }
+    return invocation;
   }
 
   /**

@@ -114,15 +114,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             InstanceIds: [LOCAL_HOST_ID],
             Parameters: { MountPath: [path] },
           });
-          let invocation = await hostAgent.getCommandInvocation({
-            CommandId: Command.CommandId,
-            InstanceId: LOCAL_HOST_ID,
-          });
-          while (invocation.Status === 'Pending' || invocation.Status === 'InProgress')
-            invocation = await hostAgent.getCommandInvocation({
-              CommandId: Command.CommandId,
-              InstanceId: LOCAL_HOST_ID,
-            });
+          const invocation = await hostAgent.waitForCommand(Command.CommandId, LOCAL_HOST_ID);
           if (invocation.Status !== 'Success')
             throw new Error(`unmounting ${path} failed: ${invocation.StandardErrorContent.trim()}`);
         }
