@@ -2,7 +2,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
-import { type HostCommandResources, RunCommand } from '../run-command';
+import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
 import { ERROR_PATH, failWithCaughtError } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -40,8 +40,7 @@ export class DeleteDSourceWorkflow extends Construct {
       hostCommands,
       document: 'unmount',
       planPath: '$.plan.unmount',
-      resultPath: '$.results.unmountStaging',
-      fields: { MountPath: 'linkedSource.mountLocation' },
+      fields: { MountPath: STAGING_FIELDS.MountPath },
     });
     const destroy = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
       payload: sfn.TaskInput.fromObject({ dsourceId: sfn.JsonPath.stringAt('$.plan.dsourceId') }),

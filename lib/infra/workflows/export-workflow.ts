@@ -43,7 +43,6 @@ export class ExportWorkflow extends Construct {
         hostCommands,
         document,
         planPath,
-        resultPath: `$.results.${commandId.charAt(0).toLowerCase()}${commandId.slice(1)}`,
         fields: EXPORT_FIELDS,
       });
 

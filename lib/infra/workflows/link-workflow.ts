@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
-import { type HostCommandResources, RunCommand } from '../run-command';
+import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
 import type { SyncWorkflow } from './sync-workflow';
 import { WorkflowStateMachine } from './workflow-state-machine';
@@ -82,8 +82,7 @@ export class LinkWorkflow extends Construct {
       hostCommands: props.hostCommands,
       document: 'unmount',
       planPath: '$.dsource.unmount',
-      resultPath: '$.results.unmountStaging',
-      fields: { MountPath: 'linkedSource.mountLocation' },
+      fields: { MountPath: STAGING_FIELDS.MountPath },
     });
     const undoCreate = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
       payload: sfn.TaskInput.fromObject({ dsourceId: sfn.JsonPath.stringAt('$.dsource.dsourceId') }),

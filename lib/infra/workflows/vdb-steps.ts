@@ -12,7 +12,7 @@ import { catchUndoFailure } from './failure-states';
 const TARGET_FIELDS = { MountPath: 'virtualSource.mountLocation' };
 
 /**
- * A host command on a VDB's target host, its result kept at `$.results.<id>`.
+ * A host command on a VDB's target host, its result kept at `$.results.<id>` (see {@link RunCommand}).
  *
  * @param planPath JSONPath to the host plan in the state
  */
@@ -27,7 +27,6 @@ export function targetCommand(
     hostCommands,
     document,
     planPath,
-    resultPath: `$.results.${id.charAt(0).toLowerCase()}${id.slice(1)}`,
     fields: TARGET_FIELDS,
   });
 }
