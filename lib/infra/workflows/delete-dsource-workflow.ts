@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface DeleteDSourceWorkflowProps {
@@ -47,11 +47,7 @@ export class DeleteDSourceWorkflow extends Construct {
       resultPath: '$.deleted',
     });
 
-    const lease = new DatasetLease(this, {
-      workflow: 'delete-dsource',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'delete-dsource', lease: props.lease });
     for (const step of [plan, unmount, destroy]) step.addCatch(lease.failed, { resultPath: ERROR_PATH });
 
     const definition = lease

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { catchUndoFailure, ERROR_PATH } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface ExportWorkflowProps {
@@ -67,7 +67,7 @@ export class ExportWorkflow extends Construct {
     const unmount = command('UnmountSnapshot', 'unmount', '$.plan.unmount');
     const output = new sfn.Pass(this, 'Output', { inputPath: '$.report' });
 
-    const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease, failed: failWithCaughtError(this) });
+    const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease });
     const { failed } = lease;
     const undoMount = command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount');
     catchUndoFailure(undoMount, this, 'UnmountSnapshot', hostCommands.noteUndoFailure, failed);

@@ -6,7 +6,7 @@ import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources, queueDuration, runBound } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
+import { catchUndoFailure, ERROR_PATH, requestToken } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface SyncWorkflowProps {
@@ -90,7 +90,7 @@ export class SyncWorkflow extends Construct {
       },
     });
 
-    const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease, failed: failWithCaughtError(this) });
+    const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease });
     const { failed } = lease;
     const undoMount = new RunCommand(this, 'UnmountStagingAfterFailure', {
       hostCommands,

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { catchUndoFailure, ERROR_PATH } from './failure-states';
 import { targetCommand, updateVdbStateStep } from './vdb-steps';
 
 export interface TimeflowChangeProps {
@@ -72,11 +72,7 @@ export function timeflowChangeDefinition(scope: Construct, props: TimeflowChange
     },
   });
 
-  const lease = new DatasetLease(scope, {
-    workflow: props.kind,
-    lease: props.lease,
-    failed: failWithCaughtError(scope),
-  });
+  const lease = new DatasetLease(scope, { workflow: props.kind, lease: props.lease });
   const { failed } = lease;
   const unmountNew = targetCommand(scope, 'UnmountNewTimeflow', hostCommands, 'unmount', '$.timeflow.unmount');
   const restore = lambdaStep(scope, 'RestoreTimeflow', functions.restoreTimeflow, {
