@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH } from './failure-states';
+import { ERROR_PATH, undoThenFail } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface ExportWorkflowProps {
@@ -69,9 +69,12 @@ export class ExportWorkflow extends Construct {
 
     const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease });
     const { failed } = lease;
-    const undoMount = command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount');
-    catchUndoFailure(undoMount, this, 'UnmountSnapshot', hostCommands.noteUndoFailure, failed);
-    undoMount.next(failed);
+    const undoMount = undoThenFail(
+      this,
+      [[command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount'), 'UnmountSnapshot']],
+      hostCommands.noteUndoFailure,
+      failed,
+    );
     plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });

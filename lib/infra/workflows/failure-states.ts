@@ -44,7 +44,7 @@ export function noteUndoFailure(
  * `failed`: the undo stops there, since later undo steps assume this one succeeded (nothing is deleted
  * while it may still be mounted).
  */
-export function catchUndoFailure(
+function catchUndoFailure(
   undo: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
   scope: Construct,
   id: string,
@@ -52,6 +52,27 @@ export function catchUndoFailure(
   failed: sfn.IChainable,
 ): void {
   undo.addCatch(noteUndoFailure(scope, `Note${id}Failure`, noteFunction, failed), { resultPath: UNDO_ERROR_PATH });
+}
+
+/** A step of an undo, and the id its note task is named after: `Note<noteId>Failure`. */
+export type UndoStep = readonly [step: sfn.IChainable & Undoable, noteId: string];
+
+type Undoable = { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown };
+
+/**
+ * The undo steps one after the other, then `failed`; each step's own failure goes to its note task
+ * ({@link catchUndoFailure}), which ends the undo there.
+ * @returns the chain, for the Catch of the steps the undo is for
+ */
+export function undoThenFail(
+  scope: Construct,
+  steps: readonly [UndoStep, ...UndoStep[]],
+  noteFunction: lambda.IFunction,
+  failed: sfn.IChainable,
+): sfn.Chain {
+  for (const [step, noteId] of steps) catchUndoFailure(step, scope, noteId, noteFunction, failed);
+  const [[first], ...rest] = steps;
+  return rest.reduce((chain, [step]) => chain.next(step), sfn.Chain.start(first)).next(failed);
 }
 
 /**

@@ -6,7 +6,7 @@ import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources, queueDuration, runBound } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, requestToken } from './failure-states';
+import { ERROR_PATH, requestToken, undoThenFail } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface SyncWorkflowProps {
@@ -92,20 +92,18 @@ export class SyncWorkflow extends Construct {
 
     const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease });
     const { failed } = lease;
-    const undoMount = new RunCommand(this, 'UnmountStagingAfterFailure', {
+    const unmountAfterFailure = new RunCommand(this, 'UnmountStagingAfterFailure', {
       hostCommands,
       document: 'unmount',
       planPath: '$.plan.unmount',
       fields: STAGING_FIELDS,
     });
-    catchUndoFailure(undoMount, this, 'Unmount', hostCommands.noteUndoFailure, failed);
-    undoMount.next(failed);
-    const undoSnapshot = lambdaStep(this, 'DeleteSnapshot', props.functions.deleteSnapshot, {
+    const undoMount = undoThenFail(this, [[unmountAfterFailure, 'Unmount']], hostCommands.noteUndoFailure, failed);
+    const deleteSnapshot = lambdaStep(this, 'DeleteSnapshot', props.functions.deleteSnapshot, {
       payload: sfn.TaskInput.fromObject({ snapshotId: sfn.JsonPath.stringAt('$.snapshot.snapshotId') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    catchUndoFailure(undoSnapshot, this, 'DeleteSnapshot', hostCommands.noteUndoFailure, failed);
-    undoSnapshot.next(failed);
+    const undoSnapshot = undoThenFail(this, [[deleteSnapshot, 'DeleteSnapshot']], hostCommands.noteUndoFailure, failed);
     plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });
