@@ -32,16 +32,6 @@ export interface LocalWorkflowsOptions {
    * handlers share this process, so the values are process-wide.
    */
   environment?: Record<string, string>;
-  /**
-   * Pause before each retry, instead of the Retry's backoff, except for retriers that queue a run for
-   * a dataset's lease (see {@link localRetryIntervalsMs}). @default 0
-   */
-  retryIntervalMs?: number;
-  /**
-   * Pause of every Wait state. Poll loops stay cheap at 0 because the host agent's
-   * `getCommandInvocation` waits for the command itself. @default 0
-   */
-  waitMs?: number;
 }
 
 export interface WorkflowRunOptions {
@@ -137,8 +127,10 @@ export class LocalWorkflows {
       };
       for (const [stateName, state] of listStates(resolved.definition)) {
         if (state.Type === 'Task') machine.tasks.set(stateName, this.dispatchFor(name, stateName, state));
-        if (state.Type === 'Wait') machine.waits[stateName] = options.waitMs ?? 0;
-        const retriers = localRetryIntervalsMs(state, options.retryIntervalMs ?? 0);
+        // Wait states pass at once: the poll loops stay cheap because the host agent's
+        // getCommandInvocation waits for the command itself.
+        if (state.Type === 'Wait') machine.waits[stateName] = 0;
+        const retriers = localRetryIntervalsMs(state, 0);
         if (retriers !== undefined) machine.retries[stateName] = retriers;
       }
       this.machines.set(resolved.logicalId, machine);

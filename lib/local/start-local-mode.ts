@@ -45,7 +45,6 @@ export interface LocalModeOptions {
 /** Everything local mode runs, started and wired together. */
 export interface LocalMode {
   backend: { kind: string; reason: string };
-  engineUrl: string;
   /** The engine's API, over HTTP as the handlers reach it. */
   engine: EngineApi;
   /** This machine, registered with the engine as the `local` host. */
@@ -103,7 +102,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     return {
       backend,
-      engineUrl: engine.url,
       engine: client,
       environment,
       workflows,

@@ -54,7 +54,7 @@ export function runBound(scope: Construct): Duration {
  * add up to `wait`. No jitter: the total wait must cover the holder's whole lease, and FULL jitter
  * would halve it on average.
  */
-export function queueRetry(wait: Duration): sfn.RetryProps {
+function queueRetry(wait: Duration): sfn.RetryProps {
   const { maxDelaySeconds, attempts } = queueSchedule(wait);
   return {
     errors: [...QueueingErrorNames],

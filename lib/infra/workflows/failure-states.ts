@@ -3,9 +3,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 
-/** Where a workflow's Catch puts the error it caught, and its undo steps' own errors. */
+/** Where a workflow's Catch puts the error it caught. */
 export const ERROR_PATH = '$.error';
-export const UNDO_ERROR_PATH = '$.undoError';
+/** Where an undo step's Catch puts the undo's own error, beside the original one. */
+const UNDO_ERROR_PATH = '$.undoError';
 /** Where the note step's own failure goes: the workflow then fails with the original error as it was. */
 const NOTE_ERROR_PATH = '$.noteError';
 
@@ -22,7 +23,7 @@ export function failWithCaughtError(scope: Construct, id = 'Failed'): sfn.Fail {
  * error's name and appends the undo's failure to its cause, so that the user learns both what went
  * wrong and what was left behind.
  */
-export function noteUndoFailure(
+function noteUndoFailure(
   scope: Construct,
   id: string,
   noteFunction: lambda.IFunction,
