@@ -4,6 +4,7 @@ import type { Environment } from '../core/model';
 import { datasetOfExecution, reconcileSchedule } from '../core/reconcile-schedule';
 import { retentionRun } from '../core/triggered-runs';
 import type { WorkflowName } from '../core/workflow-inputs';
+import { RETENTION_CRON } from '../infra/triggers/retention-trigger';
 import { LocalSchedules } from './local-schedules';
 import { LocalScheduler, type SchedulerClock, type SchedulerEvent } from './scheduler';
 import { SourceWatch } from './source-watch';
@@ -24,9 +25,6 @@ export interface LocalTriggersOptions {
 
 /** The scheduler's id of the daily retention run. */
 export const RETENTION_SCHEDULE_ID = 'retention';
-
-/** When retention runs every day: 03:15 UTC, as the `RetentionTrigger` rule on AWS. */
-export const RETENTION_CRON = '15 3 * * *';
 
 /** Workflows after which a dataset may have come or gone, so its schedule (and watch) is brought in line. */
 const DATASET_WORKFLOWS: ReadonlySet<WorkflowName> = new Set(['link', 'provision', 'delete-dsource', 'delete-vdb']);
