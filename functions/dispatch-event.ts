@@ -2,29 +2,30 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { createSfnJobs } from '../lib/adapters/sfn-jobs';
 import type { WorkflowStarter } from '../lib/api/api-ports';
+import { type RunOutcome, startRuns } from '../lib/api/dispatch-entries';
 import { syncsForEvent } from '../lib/core/dispatch-event';
 import type { EventBridgeEvent } from '../lib/core/event-patterns';
 import type { EngineApi } from '../lib/core/ports';
 import type { WorkflowName } from '../lib/core/workflow-inputs';
 import { stepPorts } from './_shared/deps';
 import { snapflowErrors } from './_shared/middleware/snapflow-errors';
-import { type RunOutcome, startRuns } from './_shared/start-runs';
 
 /**
  * Starts the syncs an event names ({@link syncsForEvent}) with the engine's current dSources, source
- * configs and environments; an event that names none starts nothing.
+ * configs and environments, and says what became of each; an event that names none starts nothing.
  */
 export async function dispatchEvent(
   event: EventBridgeEvent,
   { engine, workflows }: { engine: EngineApi; workflows: WorkflowStarter },
-): Promise<RunOutcome[]> {
+): Promise<Pick<RunOutcome, 'jobId' | 'outcome'>[]> {
   const [dsources, sourceConfigs, environments] = await Promise.all([
     engine.listDSources(),
     engine.listSourceConfigs(),
     engine.listEnvironments(),
   ]);
   const syncs = syncsForEvent(event, { dsources, sourceConfigs, environments });
-  return startRuns(workflows, 'sync', syncs);
+  const outcomes = await startRuns(workflows, 'sync', syncs);
+  return outcomes.map(({ jobId, outcome }) => ({ jobId, outcome }));
 }
 
 let workflows: WorkflowStarter | undefined;

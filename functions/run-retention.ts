@@ -2,25 +2,26 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { createSfnJobs } from '../lib/adapters/sfn-jobs';
 import type { WorkflowStarter } from '../lib/api/api-ports';
+import { type RunOutcome, startRuns } from '../lib/api/dispatch-entries';
 import type { EventBridgeEvent } from '../lib/core/event-patterns';
 import type { EngineApi } from '../lib/core/ports';
 import { retentionRun } from '../lib/core/triggered-runs';
 import type { WorkflowName } from '../lib/core/workflow-inputs';
 import { stepPorts } from './_shared/deps';
 import { snapflowErrors } from './_shared/middleware/snapflow-errors';
-import { type RunOutcome, startRuns } from './_shared/start-runs';
 
 /**
  * Starts the `retention` workflow for every dSource and VDB, for the retention schedule's run at
- * `event.time` (the scheduled time of a scheduled rule's event).
+ * `event.time` (the scheduled time of a scheduled rule's event), and says what became of each run.
  */
 export async function runRetention(
   event: Pick<EventBridgeEvent, 'time'>,
   { engine, workflows }: { engine: EngineApi; workflows: WorkflowStarter },
-): Promise<RunOutcome[]> {
+): Promise<Pick<RunOutcome, 'jobId' | 'outcome'>[]> {
   const [dsources, vdbs] = await Promise.all([engine.listDSources(), engine.listVdbs()]);
   const runs = [...dsources, ...vdbs].map((dataset) => retentionRun(dataset.id, event.time));
-  return startRuns(workflows, 'retention', runs);
+  const outcomes = await startRuns(workflows, 'retention', runs);
+  return outcomes.map(({ jobId, outcome }) => ({ jobId, outcome }));
 }
 
 let workflows: WorkflowStarter | undefined;

@@ -1,6 +1,7 @@
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SnapflowStack } from './snapflow-stack';
+import { s3EventBucketsFromContext } from './triggers/event-triggers';
 
 /** The engine URL when neither the caller nor the `snapflow:engineUrl` context gives one. */
 export const DEFAULT_ENGINE_URL = 'http://engine.snapflow.internal:7750';
@@ -40,7 +41,9 @@ export interface BuildSnapflowAppOptions {
  * mode takes its state machine definitions and documents from it, and tests assert on it.
  *
  * Context values (cdk.json or `cdk -c`): `snapflow:engineUrl`, `snapflow:engineTokenSecretName` (an
- * existing secret holding the engine token) and `snapflow:copyTimeoutSeconds`.
+ * existing secret holding the engine token), `snapflow:copyTimeoutSeconds` and
+ * `snapflow:s3EventBuckets` (buckets whose "Object Created" events start syncs: a JSON list, or names
+ * separated by commas).
  */
 export function buildSnapflowApp(options: BuildSnapflowAppOptions): { app: App; stack: SnapflowStack } {
   const app = new App({
@@ -64,6 +67,7 @@ export function buildSnapflowApp(options: BuildSnapflowAppOptions): { app: App; 
     engineUrl,
     engineTokenSecretName: app.node.tryGetContext('snapflow:engineTokenSecretName'),
     ...(copyTimeoutSeconds === undefined ? {} : { copyTimeout: Duration.seconds(Number(copyTimeoutSeconds)) }),
+    s3EventBuckets: s3EventBucketsFromContext(app.node.tryGetContext('snapflow:s3EventBuckets')),
     description: 'Snapflow: snapshots and thin clones of Unix directory trees',
   });
   return { app, stack };

@@ -31,8 +31,6 @@ export interface RunCommandProps {
   readonly document: DocumentKind;
   /** JSONPath to the {@link HostPlan} in the state, e.g. `$.plan.mount`. */
   readonly planPath: string;
-  /** JSONPath where the result `{ Status, Output }` goes; Output is the command's standard output. */
-  readonly resultPath: string;
   /**
    * The request field each document parameter came from, so that errors name what the user wrote.
    * @default none
@@ -49,6 +47,12 @@ export interface RunCommandProps {
    */
   readonly retry?: sfn.RetryProps;
 }
+
+/**
+ * Request fields the staging host's command parameters come from: the mount point of a dSource's
+ * storage, which the copy fills.
+ */
+export const STAGING_FIELDS = { MountPath: 'linkedSource.mountLocation', Destination: 'linkedSource.mountLocation' };
 
 /**
  * The tag a host must carry for Snapflow's workflows to send it commands: an EC2 instance or a hybrid
@@ -72,6 +76,8 @@ const POLL_BUDGET = 360;
  * the error the host script reported (e.g. MountPointNotEmptyError). A command still running once
  * delivery and execution timeouts have both passed is cancelled and fails as HostCommandTimedOutError;
  * SSM's own timeouts normally end it first. Errors leave the Parallel by name, to the workflow's Catch.
+ * The result `{ Status, Output }` (Output is the command's standard output) goes to `$.results.<id>`,
+ * the id's first letter lower-cased (`MountStaging` → `$.results.mountStaging`).
  *
  * Grants the state machine `ssm:SendCommand` on this document and on instances tagged with
  * {@link HOST_TAG} (EC2 and hybrid managed instances), and `ssm:GetCommandInvocation`/`ssm:CancelCommand`,
@@ -226,14 +232,14 @@ export class RunCommand extends sfn.StateMachineFragment {
         Status: sfn.JsonPath.stringAt('$[0].invocation.Status'),
         Output: sfn.JsonPath.stringAt('$[0].invocation.StandardOutputContent'),
       },
-      resultPath: props.resultPath,
+      resultPath: `$.results.${id.charAt(0).toLowerCase()}${id.slice(1)}`,
     }).branch(branch);
     if (props.retry !== undefined) this.parallel.addRetry(props.retry);
     this.startState = this.parallel;
     this.endStates = [this.parallel];
   }
 
-  /** Sends the fragment's errors to `handler`, with the error at `props.resultPath`. */
+  /** Sends the fragment's errors to `handler`. */
   addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): this {
     this.parallel.addCatch(handler, props);
     return this;

@@ -7,7 +7,7 @@ import type { WorkflowName } from '../core/workflow-inputs';
 import { SnapflowApi } from './api/snapflow-api';
 import { SnapflowFunction } from './snapflow-function';
 import { SnapflowDocuments } from './ssm-documents';
-import { EventTriggers, s3EventBucketsFromContext } from './triggers/event-triggers';
+import { EventTriggers } from './triggers/event-triggers';
 import { RetentionTrigger } from './triggers/retention-trigger';
 import { ScheduleTriggers } from './triggers/schedule-triggers';
 import { DeleteDSourceWorkflow } from './workflows/delete-dsource-workflow';
@@ -37,6 +37,12 @@ export interface SnapflowStackProps extends StackProps {
    * @default 1 hour
    */
   readonly copyTimeout?: Duration;
+  /**
+   * S3 buckets whose "Object Created" events start syncs of the dSources whose event source names
+   * the bucket (see {@link EventTriggers}).
+   * @default none: no S3 rule
+   */
+  readonly s3EventBuckets?: readonly string[];
 }
 
 /**
@@ -212,7 +218,7 @@ export class SnapflowStack extends Stack {
     new EventTriggers(this, 'EventTriggers', {
       sync: this.workflows.sync,
       engine,
-      s3EventBuckets: s3EventBucketsFromContext(this.node.tryGetContext('snapflow:s3EventBuckets')),
+      s3EventBuckets: props.s3EventBuckets,
     });
     const scheduleTriggers = new ScheduleTriggers(this, 'ScheduleTriggers', {
       sync: this.workflows.sync,

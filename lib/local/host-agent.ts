@@ -119,8 +119,6 @@ export interface HostAgentOptions {
    * @default 1000
    */
   pollWaitMs?: number;
-  /** Given to scripts as `AWS_SSM_REGION_NAME`, as the SSM agent does. @default 'us-east-1' */
-  region?: string;
   /**
    * How long a command stays answerable once all its invocations have ended; after that it is
    * forgotten (its output files stay in the log directory), so a long-running agent does not grow.
@@ -144,6 +142,8 @@ const DEFAULT_STEP_TIMEOUT_SECONDS = 3600;
 const PLACEHOLDER = /\{\{\s*([^{}\s]+)\s*\}\}/g;
 const DEFAULT_RETAIN_FINISHED_MS = 3_600_000;
 const DEFAULT_MAX_FINISHED_COMMANDS = 1000;
+/** Given to scripts as `AWS_SSM_REGION_NAME`, as the SSM agent does: the region local mode's ARNs name. */
+const SCRIPT_REGION = 'us-east-1';
 
 /** One command: its invocation on each host, and when the last of them ended. */
 interface CommandRecord {
@@ -185,7 +185,6 @@ export class HostAgent {
   private readonly resolveHost?: (instanceId: string) => Promise<HostRunner | undefined>;
   private readonly logDirectory: string;
   private readonly pollWaitMs: number;
-  private readonly region: string;
   private readonly retainFinishedMs: number;
   private readonly maxFinishedCommands: number;
   private readonly now: () => number;
@@ -200,7 +199,6 @@ export class HostAgent {
     this.resolveHost = options.resolveHost;
     this.logDirectory = options.logDirectory;
     this.pollWaitMs = options.pollWaitMs ?? 1000;
-    this.region = options.region ?? 'us-east-1';
     this.retainFinishedMs = options.retainFinishedMs ?? DEFAULT_RETAIN_FINISHED_MS;
     this.maxFinishedCommands = options.maxFinishedCommands ?? DEFAULT_MAX_FINISHED_COMMANDS;
     this.now = options.now ?? Date.now;
@@ -304,13 +302,7 @@ export class HostAgent {
    * `Ssm.InvalidPluginNameException` for a step the document does not have.
    */
   async getCommandInvocation(request: GetCommandInvocationRequest): Promise<CommandInvocation> {
-    const invocation = this.commands.get(request.CommandId)?.invocations.get(request.InstanceId);
-    if (invocation === undefined) {
-      throw new SsmServiceError(
-        SsmErrorNames.InvocationDoesNotExist,
-        `No invocation of command ${request.CommandId} on host ${request.InstanceId}`,
-      );
-    }
+    const invocation = this.invocation(request.CommandId, request.InstanceId);
     if (request.PluginName !== undefined && request.PluginName !== invocation.step.name) {
       throw new SsmServiceError(
         SsmErrorNames.InvalidPluginName,
@@ -318,6 +310,18 @@ export class HostAgent {
       );
     }
     if (!isFinal(invocation.status)) await settledWithin(invocation.done, this.pollWaitMs);
+    return describe(invocation);
+  }
+
+  /**
+   * Waits for the command's invocation on `instanceId` to end, however long that takes, and answers as
+   * `getCommandInvocation` then would: for a caller on this machine that needs a command's end, where
+   * a workflow polls.
+   * @throws SsmServiceError `Ssm.InvocationDoesNotExistException` for an unknown command or host
+   */
+  async waitForCommand(commandId: string, instanceId: string): Promise<CommandInvocation> {
+    const invocation = this.invocation(commandId, instanceId);
+    await invocation.done;
     return describe(invocation);
   }
 
@@ -358,6 +362,17 @@ export class HostAgent {
     const all = [...this.commands.values()].flatMap((command) => [...command.invocations.values()]);
     for (const invocation of all) cancel(invocation);
     await Promise.all(all.map((invocation) => invocation.done));
+  }
+
+  private invocation(commandId: string, instanceId: string): Invocation {
+    const invocation = this.commands.get(commandId)?.invocations.get(instanceId);
+    if (invocation === undefined) {
+      throw new SsmServiceError(
+        SsmErrorNames.InvocationDoesNotExist,
+        `No invocation of command ${commandId} on host ${instanceId}`,
+      );
+    }
+    return invocation;
   }
 
   /**
@@ -422,7 +437,7 @@ export class HostAgent {
       PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       ...(process.env.HOME === undefined ? {} : { HOME: process.env.HOME }),
       AWS_SSM_INSTANCE_ID: instanceId,
-      AWS_SSM_REGION_NAME: this.region,
+      AWS_SSM_REGION_NAME: SCRIPT_REGION,
     };
   }
 }

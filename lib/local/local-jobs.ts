@@ -12,11 +12,12 @@ export interface LocalJobsOptions {
   workflows: Pick<LocalWorkflows, 'run' | 'workflowNames'>;
   /** JSON file the jobs are kept in, so that they outlive the process; created when missing. */
   file: string;
-  /** Jobs kept in the file, newest first. @default 1000 */
-  keep?: number;
   /** Told of each job once it has ended and been recorded; it must not throw. */
   onEnd?: (job: Job) => void;
 }
+
+/** Jobs kept in the file: the newest ones. */
+const KEPT_JOBS = 1000;
 
 interface JobFile {
   jobs: Job[];
@@ -144,8 +145,7 @@ export class LocalJobs implements WorkflowStarter, JobReader {
   /** Writes every job to the file, one write at a time, each to a temporary file renamed over the old. */
   private persist(): Promise<void> {
     const write = async () => {
-      const keep = this.options.keep ?? 1000;
-      const jobs = [...this.jobs.values()].slice(-keep);
+      const jobs = [...this.jobs.values()].slice(-KEPT_JOBS);
       const temporary = `${this.options.file}.tmp`;
       await mkdir(dirname(this.options.file), { recursive: true });
       await writeFile(temporary, `${JSON.stringify({ jobs } satisfies JobFile, null, 2)}\n`, { mode: 0o600 });

@@ -1,5 +1,5 @@
 import type { ApiPorts, DatasetSchedules } from '../api/api-ports';
-import { startOnce } from '../api/dispatch-entries';
+import { startRuns } from '../api/dispatch-entries';
 import type { EngineApi } from '../core/ports';
 import type { ScheduledDataset } from '../core/schedules-port';
 import { scheduledSnapshotRun, triggeredJobId } from '../core/triggered-runs';
@@ -17,7 +17,7 @@ export function snapshotScheduleId(datasetId: string): string {
  * from the dataset and the scheduled time, so one due time starts one job at most.
  */
 export class LocalSchedules implements DatasetSchedules {
-  constructor(private readonly options: { scheduler: LocalScheduler; ports: Pick<ApiPorts, 'workflows' | 'jobs'> }) {}
+  constructor(private readonly options: { scheduler: LocalScheduler; ports: Pick<ApiPorts, 'workflows'> }) {}
 
   /** Applies the policy of every dSource and VDB the engine has, as `up` does when it starts. */
   async applyAll(engine: Pick<EngineApi, 'listDSources' | 'listVdbs'>): Promise<void> {
@@ -38,12 +38,8 @@ export class LocalSchedules implements DatasetSchedules {
       timeZone: schedule.timeZone,
       fire: async ({ scheduledTime }) => {
         const run = scheduledSnapshotRun(dataset, scheduledTime);
-        await startOnce(
-          this.options.ports,
-          run.workflow,
-          run.input,
-          triggeredJobId(run.workflow, [dataset.id, scheduledTime]),
-        );
+        const jobId = triggeredJobId(run.workflow, [dataset.id, scheduledTime]);
+        await startRuns(this.options.ports.workflows, run.workflow, [{ jobId, input: run.input }]);
       },
     });
   }

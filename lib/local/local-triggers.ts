@@ -1,9 +1,10 @@
 import type { ApiPorts, Job } from '../api/api-ports';
-import { dispatchEntries, sourceChangedEntry, startOnce } from '../api/dispatch-entries';
+import { dispatchEntries, sourceChangedEntry, startRuns } from '../api/dispatch-entries';
 import type { Environment } from '../core/model';
 import { datasetOfExecution, reconcileSchedule } from '../core/reconcile-schedule';
 import { retentionRun } from '../core/triggered-runs';
 import type { WorkflowName } from '../core/workflow-inputs';
+import { RETENTION_CRON } from '../infra/triggers/retention-trigger';
 import { LocalSchedules } from './local-schedules';
 import { LocalScheduler, type SchedulerClock, type SchedulerEvent } from './scheduler';
 import { SourceWatch } from './source-watch';
@@ -24,9 +25,6 @@ export interface LocalTriggersOptions {
 
 /** The scheduler's id of the daily retention run. */
 export const RETENTION_SCHEDULE_ID = 'retention';
-
-/** When retention runs every day: 03:15 UTC, as the `RetentionTrigger` rule on AWS. */
-export const RETENTION_CRON = '15 3 * * *';
 
 /** Workflows after which a dataset may have come or gone, so its schedule (and watch) is brought in line. */
 const DATASET_WORKFLOWS: ReadonlySet<WorkflowName> = new Set(['link', 'provision', 'delete-dsource', 'delete-vdb']);
@@ -114,14 +112,15 @@ export class LocalTriggers {
     await this.scheduler.stop();
   }
 
-  /** Starts retention (not a dry run) of every dSource and VDB for the daily run at `scheduledTime`. */
+  /**
+   * Starts retention (not a dry run) of every dSource and VDB for the daily run at `scheduledTime`,
+   * as `runRetention` does on AWS: one dataset whose run cannot start keeps none of the others from it.
+   */
   private async runRetention(scheduledTime: string): Promise<void> {
-    const { engine } = this.options.ports;
+    const { engine, workflows } = this.options.ports;
     const [dsources, vdbs] = await Promise.all([engine.listDSources(), engine.listVdbs()]);
-    for (const dataset of [...dsources, ...vdbs]) {
-      const run = retentionRun(dataset.id, scheduledTime);
-      await startOnce(this.options.ports, 'retention', run.input, run.jobId);
-    }
+    const runs = [...dsources, ...vdbs].map((dataset) => retentionRun(dataset.id, scheduledTime));
+    await startRuns(workflows, 'retention', runs);
   }
 
   private async refreshWatch(): Promise<void> {

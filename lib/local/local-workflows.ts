@@ -14,12 +14,9 @@ import { LambdaInvoker } from './lambda-invoker';
 import { type AslState, listStates } from './list-states';
 import { recordSteps, type StepRecord } from './record-steps';
 import {
-  type CloudFormationTemplate,
   functionIdFromReference,
   type ResolvedStateMachine,
   type ResolvedTemplate,
-  type ResolveOptions,
-  resolveTemplate,
   stateMachineIdFromArn,
 } from './resolve-template';
 
@@ -35,18 +32,6 @@ export interface LocalWorkflowsOptions {
    * handlers share this process, so the values are process-wide.
    */
   environment?: Record<string, string>;
-  /** Region and account of the placeholder ARNs. */
-  resolve?: ResolveOptions;
-  /**
-   * Pause before each retry, instead of the Retry's backoff, except for retriers that queue a run for
-   * a dataset's lease (see {@link localRetryIntervalsMs}). @default 0
-   */
-  retryIntervalMs?: number;
-  /**
-   * Pause of every Wait state. Poll loops stay cheap at 0 because the host agent's
-   * `getCommandInvocation` waits for the command itself. @default 0
-   */
-  waitMs?: number;
 }
 
 export interface WorkflowRunOptions {
@@ -109,27 +94,23 @@ export class LocalWorkflows {
   private readonly machines = new Map<string, LocalStateMachine>();
   private readonly lambda: LambdaInvoker;
   private readonly agent: HostAgent;
-  private readonly region: string;
-  private readonly accountId: string;
 
   /**
-   * @param template The synthesized template (`Template.fromStack(stack).toJSON()` or `cdk.out`'s JSON).
+   * @param template The synthesized template, resolved (`resolveTemplate`); its ASL is run as it is.
    * @throws Error naming the workflow and state of a Task that cannot run locally, of a feature the
    * interpreter would get wrong, or of a handler module that does not exist.
    */
-  constructor(template: CloudFormationTemplate, options: LocalWorkflowsOptions) {
-    this.template = resolveTemplate(template, options.resolve);
-    this.region = options.resolve?.region ?? 'us-east-1';
-    this.accountId = options.resolve?.accountId ?? '123456789012';
+  constructor(template: ResolvedTemplate, options: LocalWorkflowsOptions) {
+    this.template = template;
     this.agent = options.hostAgent;
     this.lambda = new LambdaInvoker({
       repoRoot: options.repoRoot,
-      functions: this.template.functions,
-      region: this.region,
-      accountId: this.accountId,
+      functions: template.functions,
+      region: template.region,
+      accountId: template.accountId,
     });
     Object.assign(process.env, options.environment);
-    for (const resolved of Object.values(this.template.stateMachines)) {
+    for (const resolved of Object.values(template.stateMachines)) {
       const name = resolved.workflowName ?? resolved.logicalId;
       checkLocalSupport(name, resolved.definition);
       // asl-validator writes a default QueryLanguage into every state of what it validates, so it
@@ -146,8 +127,10 @@ export class LocalWorkflows {
       };
       for (const [stateName, state] of listStates(resolved.definition)) {
         if (state.Type === 'Task') machine.tasks.set(stateName, this.dispatchFor(name, stateName, state));
-        if (state.Type === 'Wait') machine.waits[stateName] = options.waitMs ?? 0;
-        const retriers = localRetryIntervalsMs(state, options.retryIntervalMs ?? 0);
+        // Wait states pass at once: the poll loops stay cheap because the host agent's
+        // getCommandInvocation waits for the command itself.
+        if (state.Type === 'Wait') machine.waits[stateName] = 0;
+        const retriers = localRetryIntervalsMs(state, 0);
         if (retriers !== undefined) machine.retries[stateName] = retriers;
       }
       this.machines.set(resolved.logicalId, machine);
@@ -189,7 +172,7 @@ export class LocalWorkflows {
   ): Promise<WorkflowRun> {
     const { resolved } = machine;
     const name = options.executionName ?? randomUUID();
-    const arn = `arn:aws:states:${this.region}:${this.accountId}:execution:${resolved.logicalId}:${name}`;
+    const arn = `arn:aws:states:${this.template.region}:${this.template.accountId}:execution:${resolved.logicalId}:${name}`;
     const execution: Execution = { arn, children: new Set() };
     const taskHandlers = Object.fromEntries(
       [...machine.tasks].map(([state, dispatch]) => [state, (taskInput: JsonValue) => dispatch(taskInput, execution)]),

@@ -73,6 +73,10 @@ export interface LocalFunction {
 
 /** What local mode needs from a synthesized template. */
 export interface ResolvedTemplate {
+  /** The region the placeholder ARNs name. */
+  region: string;
+  /** The account the placeholder ARNs name. */
+  accountId: string;
   /** Every state machine, by logical id. */
   stateMachines: Record<string, ResolvedStateMachine>;
   /** State machines with `SnapflowWorkflow` metadata, by workflow name. */
@@ -129,7 +133,14 @@ export function resolveTemplate(template: CloudFormationTemplate, options: Resol
     resources,
   };
 
-  const resolved: ResolvedTemplate = { stateMachines: {}, workflows: {}, documents: {}, functions: {} };
+  const resolved: ResolvedTemplate = {
+    region: scope.region,
+    accountId: scope.accountId,
+    stateMachines: {},
+    workflows: {},
+    documents: {},
+    functions: {},
+  };
   for (const [logicalId, resource] of Object.entries(resources)) {
     switch (resource.Type) {
       case 'AWS::StepFunctions::StateMachine': {

@@ -45,7 +45,6 @@ export interface LocalModeOptions {
 /** Everything local mode runs, started and wired together. */
 export interface LocalMode {
   backend: { kind: string; reason: string };
-  engineUrl: string;
   /** The engine's API, over HTTP as the handlers reach it. */
   engine: EngineApi;
   /** This machine, registered with the engine as the `local` host. */
@@ -72,11 +71,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       : undefined;
   const engine = started ?? (options.engine as { url: string; token: string });
   try {
-    const template = synthesizeTemplate(options.context);
-    const resolved = resolveTemplate(template);
-    const documents = Object.fromEntries(
-      Object.values(resolved.documents).map((document) => [document.name, document]),
-    );
+    const resolved = resolveTemplate(synthesizeTemplate(options.context));
+    const { documents } = resolved;
     const client = createEngineClient({ url: engine.url, token: engine.token });
     const wrap = (runner: HostRunner, hostId: string) => options.wrapHostRunner?.(runner, hostId) ?? runner;
     const hostAgent = new HostAgent({
@@ -91,7 +87,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       logDirectory: join(options.home, 'command-logs'),
       pollWaitMs: localPollWaitMs(resolved),
     });
-    const workflows = new LocalWorkflows(template, {
+    const workflows = new LocalWorkflows(resolved, {
       repoRoot: REPO_ROOT,
       hostAgent,
       environment: { ENGINE_URL: engine.url, ENGINE_TOKEN: engine.token },
@@ -106,7 +102,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     return {
       backend,
-      engineUrl: engine.url,
       engine: client,
       environment,
       workflows,
@@ -117,15 +112,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
             InstanceIds: [LOCAL_HOST_ID],
             Parameters: { MountPath: [path] },
           });
-          let invocation = await hostAgent.getCommandInvocation({
-            CommandId: Command.CommandId,
-            InstanceId: LOCAL_HOST_ID,
-          });
-          while (invocation.Status === 'Pending' || invocation.Status === 'InProgress')
-            invocation = await hostAgent.getCommandInvocation({
-              CommandId: Command.CommandId,
-              InstanceId: LOCAL_HOST_ID,
-            });
+          const invocation = await hostAgent.waitForCommand(Command.CommandId, LOCAL_HOST_ID);
           if (invocation.Status !== 'Success')
             throw new Error(`unmounting ${path} failed: ${invocation.StandardErrorContent.trim()}`);
         }

@@ -39,7 +39,7 @@ describe('local mode runs the ASL that deploys', () => {
     );
     deployed = JSON.parse(await readFile(join(work, 'cdk.out', 'Snapflow.template.json'), 'utf8'));
     const hostAgent = new HostAgent({ documents: {}, hosts: {}, logDirectory: join(work, 'logs') });
-    local = new LocalWorkflows(synthesizeTemplate(), { repoRoot: REPO_ROOT, hostAgent });
+    local = new LocalWorkflows(resolveTemplate(synthesizeTemplate()), { repoRoot: REPO_ROOT, hostAgent });
   });
 
   afterAll(async () => {

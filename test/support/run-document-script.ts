@@ -61,13 +61,11 @@ export class DocumentHost {
 
   /** Waits for the command to end and answers as GetCommandInvocation does. */
   async result(commandId: string): Promise<ScriptResult> {
-    for (;;) {
-      const invocation = await this.agent.getCommandInvocation({ CommandId: commandId, InstanceId: 'local' });
-      if (invocation.Status !== 'Pending' && invocation.Status !== 'InProgress') {
-        const { Status, ResponseCode, StandardOutputContent, StandardErrorContent } = invocation;
-        return { Status, ResponseCode, StandardOutputContent, StandardErrorContent };
-      }
-    }
+    const { Status, ResponseCode, StandardOutputContent, StandardErrorContent } = await this.agent.waitForCommand(
+      commandId,
+      'local',
+    );
+    return { Status, ResponseCode, StandardOutputContent, StandardErrorContent };
   }
 
   async run(kind: DocumentKind, parameters: Record<string, string>): Promise<ScriptResult> {

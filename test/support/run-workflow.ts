@@ -15,6 +15,7 @@ import { DOCUMENT_KINDS, documentContent } from '../../lib/infra/ssm-documents';
 import { HostAgent, type SendCommandRequest, type SendCommandResponse } from '../../lib/local/host-agent';
 import type { HostRunner, HostScript, RunningScript } from '../../lib/local/host-runner';
 import { LocalWorkflows } from '../../lib/local/local-workflows';
+import { type CloudFormationTemplate, resolveTemplate } from '../../lib/local/resolve-template';
 import { snapflowTemplate } from './snapflow-template';
 
 type Json = Parameters<LocalWorkflows['run']>[1];
@@ -132,7 +133,7 @@ export interface RunWorkflowOptions {
 }
 
 /** The synthesized template with the given functions' `Timeout` changed. */
-function templateWithTimeouts(timeouts: Record<string, number>): Record<string, unknown> {
+function templateWithTimeouts(timeouts: Record<string, number>): CloudFormationTemplate {
   type Resource = { Type: string; Properties: Record<string, unknown> };
   const template = structuredClone(snapflowTemplate().template.toJSON()) as { Resources: Record<string, Resource> };
   for (const [constructId, seconds] of Object.entries(timeouts)) {
@@ -174,7 +175,7 @@ class RecordingHostAgent extends HostAgent {
  * and server, and every Run Command through the real host agent onto {@link FakeHosts}. The engine
  * behind the server is the test's own (a FakeEngine), swapped per run.
  */
-async function startHarness(template: Record<string, unknown>): Promise<Harness> {
+async function startHarness(template: CloudFormationTemplate): Promise<Harness> {
   const token = 'workflow-test-token';
   const served = new Proxy({} as EngineApi & Pick<Engine, 'health'>, {
     get(_, property) {
@@ -197,16 +198,15 @@ async function startHarness(template: Record<string, unknown>): Promise<Harness>
   const { port } = server.server.address() as AddressInfo;
   const logDirectory = await mkdtemp(join(tmpdir(), 'snapflow-workflow-test-'));
   const dispatch: HostRunner = { start: (script) => (current.hosts as FakeHosts).runner.start(script) };
+  const resolved = resolveTemplate(template);
   const agent = new RecordingHostAgent({
-    documents: Object.fromEntries(
-      Object.values(snapflowTemplate().resolved.documents).map((document) => [document.name, document]),
-    ),
+    documents: resolved.documents,
     hosts: Object.fromEntries(HOST_IDS.map((id) => [id, dispatch])),
     logDirectory,
     // Scripted commands end at once; one that never ends is polled to the fragment's bound quickly.
     pollWaitMs: 5,
   });
-  const workflows = new LocalWorkflows(template, {
+  const workflows = new LocalWorkflows(resolved, {
     repoRoot: resolve(__dirname, '..', '..'),
     hostAgent: agent,
     environment: { ENGINE_URL: `http://127.0.0.1:${port}`, ENGINE_TOKEN: token },

@@ -3,7 +3,14 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CronSchedule } from '../../core/cron-schedule';
 import { SnapflowFunction } from '../snapflow-function';
+
+/**
+ * When retention runs unless told otherwise: every day at 03:15 UTC, as a 5-field cron expression
+ * read in UTC. Local mode's scheduler runs retention at the same time.
+ */
+export const RETENTION_CRON = '15 3 * * *';
 
 /** Props of {@link RetentionTrigger}. */
 export interface RetentionTriggerProps {
@@ -13,7 +20,7 @@ export interface RetentionTriggerProps {
   readonly engine: { readonly url: string; readonly tokenSecret: secretsmanager.ISecret };
   /**
    * When retention runs.
-   * @default every day at 03:15 UTC
+   * @default every day at 03:15 UTC ({@link RETENTION_CRON})
    */
   readonly schedule?: events.Schedule;
 }
@@ -40,7 +47,8 @@ export class RetentionTrigger extends Construct {
     props.retention.grantStartExecution(this.runner);
     this.rule = new events.Rule(this, 'Daily', {
       description: "Snapflow: apply every dataset's retention policy",
-      schedule: props.schedule ?? events.Schedule.cron({ minute: '15', hour: '3' }),
+      schedule:
+        props.schedule ?? events.Schedule.expression(CronSchedule.parse(RETENTION_CRON, 'UTC').eventBridgeExpression()),
       targets: [new targets.LambdaFunction(this.runner)],
     });
   }

@@ -6,6 +6,7 @@ import { QueueingErrorNames } from '../../core/errors';
 import { LEASED_DATASET_FIELD, type LeasedWorkflow } from '../../core/steps/dataset-lease';
 import { lambdaStep } from '../lambda-step';
 import { RunCommand } from '../run-command';
+import { failWithCaughtError } from './failure-states';
 
 /** What every workflow that changes a dataset shares to take and give back the dataset's lease. */
 export interface LeaseResources {
@@ -53,7 +54,7 @@ export function runBound(scope: Construct): Duration {
  * add up to `wait`. No jitter: the total wait must cover the holder's whole lease, and FULL jitter
  * would halve it on average.
  */
-export function queueRetry(wait: Duration): sfn.RetryProps {
+function queueRetry(wait: Duration): sfn.RetryProps {
   const { maxDelaySeconds, attempts } = queueSchedule(wait);
   return {
     errors: [...QueueingErrorNames],
@@ -84,8 +85,6 @@ function queueSchedule(wait: Duration): { maxDelaySeconds: number; attempts: num
 export interface DatasetLeaseProps {
   readonly workflow: LeasedWorkflow;
   readonly lease: LeaseResources;
-  /** The workflow's last state after a failure, failing with the original error. */
-  readonly failed: sfn.Fail;
 }
 
 /**
@@ -96,9 +95,9 @@ export interface DatasetLeaseProps {
  */
 export class DatasetLease {
   /**
-   * Where every failure after AcquireLease goes, in place of the workflow's Fail state: releases the
-   * lease, then fails with the original error. Should the release fail, it fails all the same with the
-   * original error; the lease then lapses when its time is up.
+   * Where every failure after AcquireLease goes: releases the lease, then fails with the original
+   * error (the workflow's `Failed` state, {@link failWithCaughtError}). Should the release fail, it
+   * fails all the same with the original error; the lease then lapses when its time is up.
    */
   readonly failed: sfn.IChainable;
   private readonly scope: Construct;
@@ -107,9 +106,10 @@ export class DatasetLease {
   constructor(scope: Construct, props: DatasetLeaseProps) {
     this.scope = scope;
     this.props = props;
+    const failed = failWithCaughtError(scope);
     const release = this.releaseStep('ReleaseLeaseAfterFailure');
-    release.addCatch(props.failed, { resultPath: LEASE_ERROR_PATH });
-    this.failed = release.next(props.failed);
+    release.addCatch(failed, { resultPath: LEASE_ERROR_PATH });
+    this.failed = release.next(failed);
   }
 
   /**

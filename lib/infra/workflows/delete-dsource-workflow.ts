@@ -2,9 +2,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
-import { type HostCommandResources, RunCommand } from '../run-command';
+import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface DeleteDSourceWorkflowProps {
@@ -40,19 +40,14 @@ export class DeleteDSourceWorkflow extends Construct {
       hostCommands,
       document: 'unmount',
       planPath: '$.plan.unmount',
-      resultPath: '$.results.unmountStaging',
-      fields: { MountPath: 'linkedSource.mountLocation' },
+      fields: { MountPath: STAGING_FIELDS.MountPath },
     });
     const destroy = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
       payload: sfn.TaskInput.fromObject({ dsourceId: sfn.JsonPath.stringAt('$.plan.dsourceId') }),
       resultPath: '$.deleted',
     });
 
-    const lease = new DatasetLease(this, {
-      workflow: 'delete-dsource',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'delete-dsource', lease: props.lease });
     for (const step of [plan, unmount, destroy]) step.addCatch(lease.failed, { resultPath: ERROR_PATH });
 
     const definition = lease

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { planVdbLifecycleStep, remountAfterFailure, targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -48,11 +48,7 @@ export class DeleteVdbWorkflow extends Construct {
       resultPath: '$.deleted',
     });
 
-    const lease = new DatasetLease(this, {
-      workflow: 'delete-vdb',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'delete-vdb', lease: props.lease });
     plan.addCatch(lease.failed, { resultPath: ERROR_PATH });
     const restore = remountAfterFailure(this, {
       hostCommands,

@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { planVdbLifecycleStep, targetCommand, unmountAfterFailure, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -44,11 +44,7 @@ export class EnableVdbWorkflow extends Construct {
       { resultPath: '$.state' },
     );
     const mark = updateVdbStateStep(this, 'MarkEnabled', functions.updateVdbState, enabled, { resultPath: '$.state' });
-    const lease = new DatasetLease(this, {
-      workflow: 'enable-vdb',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'enable-vdb', lease: props.lease });
     const output = new sfn.Pass(this, 'Output', { inputPath: '$.state' });
     const done = lease.releaseThen(output);
 

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH, undoThenFail } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface ExportWorkflowProps {
@@ -43,7 +43,6 @@ export class ExportWorkflow extends Construct {
         hostCommands,
         document,
         planPath,
-        resultPath: `$.results.${commandId.charAt(0).toLowerCase()}${commandId.slice(1)}`,
         fields: EXPORT_FIELDS,
       });
 
@@ -68,11 +67,14 @@ export class ExportWorkflow extends Construct {
     const unmount = command('UnmountSnapshot', 'unmount', '$.plan.unmount');
     const output = new sfn.Pass(this, 'Output', { inputPath: '$.report' });
 
-    const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease, failed: failWithCaughtError(this) });
+    const lease = new DatasetLease(this, { workflow: 'export', lease: props.lease });
     const { failed } = lease;
-    const undoMount = command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount');
-    catchUndoFailure(undoMount, this, 'UnmountSnapshot', hostCommands.noteUndoFailure, failed);
-    undoMount.next(failed);
+    const undoMount = undoThenFail(
+      this,
+      [[command('UnmountSnapshotAfterFailure', 'unmount', '$.plan.unmount'), 'UnmountSnapshot']],
+      hostCommands.noteUndoFailure,
+      failed,
+    );
     plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });

@@ -3,9 +3,10 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 
-/** Where a workflow's Catch puts the error it caught, and its undo steps' own errors. */
+/** Where a workflow's Catch puts the error it caught. */
 export const ERROR_PATH = '$.error';
-export const UNDO_ERROR_PATH = '$.undoError';
+/** Where an undo step's Catch puts the undo's own error, beside the original one. */
+const UNDO_ERROR_PATH = '$.undoError';
 /** Where the note step's own failure goes: the workflow then fails with the original error as it was. */
 const NOTE_ERROR_PATH = '$.noteError';
 
@@ -22,7 +23,7 @@ export function failWithCaughtError(scope: Construct, id = 'Failed'): sfn.Fail {
  * error's name and appends the undo's failure to its cause, so that the user learns both what went
  * wrong and what was left behind.
  */
-export function noteUndoFailure(
+function noteUndoFailure(
   scope: Construct,
   id: string,
   noteFunction: lambda.IFunction,
@@ -44,7 +45,7 @@ export function noteUndoFailure(
  * `failed`: the undo stops there, since later undo steps assume this one succeeded (nothing is deleted
  * while it may still be mounted).
  */
-export function catchUndoFailure(
+function catchUndoFailure(
   undo: { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown },
   scope: Construct,
   id: string,
@@ -52,6 +53,27 @@ export function catchUndoFailure(
   failed: sfn.IChainable,
 ): void {
   undo.addCatch(noteUndoFailure(scope, `Note${id}Failure`, noteFunction, failed), { resultPath: UNDO_ERROR_PATH });
+}
+
+/** A step of an undo, and the id its note task is named after: `Note<noteId>Failure`. */
+export type UndoStep = readonly [step: sfn.IChainable & Undoable, noteId: string];
+
+type Undoable = { addCatch(handler: sfn.IChainable, props?: sfn.CatchProps): unknown };
+
+/**
+ * The undo steps one after the other, then `failed`; each step's own failure goes to its note task
+ * ({@link catchUndoFailure}), which ends the undo there.
+ * @returns the chain, for the Catch of the steps the undo is for
+ */
+export function undoThenFail(
+  scope: Construct,
+  steps: readonly [UndoStep, ...UndoStep[]],
+  noteFunction: lambda.IFunction,
+  failed: sfn.IChainable,
+): sfn.Chain {
+  for (const [step, noteId] of steps) catchUndoFailure(step, scope, noteId, noteFunction, failed);
+  const [[first], ...rest] = steps;
+  return rest.reduce((chain, [step]) => chain.next(step), sfn.Chain.start(first)).next(failed);
 }
 
 /**

@@ -4,8 +4,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
-import { type HostCommandResources, RunCommand } from '../run-command';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
+import { ERROR_PATH, failWithCaughtError, undoThenFail } from './failure-states';
 import type { SyncWorkflow } from './sync-workflow';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -78,21 +78,25 @@ export class LinkWorkflow extends Construct {
     });
 
     const failed = failWithCaughtError(this);
-    const undoMount = new RunCommand(this, 'UnmountStaging', {
+    const unmount = new RunCommand(this, 'UnmountStaging', {
       hostCommands: props.hostCommands,
       document: 'unmount',
       planPath: '$.dsource.unmount',
-      resultPath: '$.results.unmountStaging',
-      fields: { MountPath: 'linkedSource.mountLocation' },
+      fields: { MountPath: STAGING_FIELDS.MountPath },
     });
-    const undoCreate = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
+    const destroy = lambdaStep(this, 'DeleteDSource', functions.deleteDSource, {
       payload: sfn.TaskInput.fromObject({ dsourceId: sfn.JsonPath.stringAt('$.dsource.dsourceId') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    const { noteUndoFailure } = props.hostCommands;
-    catchUndoFailure(undoMount, this, 'UnmountStaging', noteUndoFailure, failed);
-    catchUndoFailure(undoCreate, this, 'Delete', noteUndoFailure, failed);
-    undoMount.next(undoCreate).next(failed);
+    const undo = undoThenFail(
+      this,
+      [
+        [unmount, 'UnmountStaging'],
+        [destroy, 'Delete'],
+      ],
+      props.hostCommands.noteUndoFailure,
+      failed,
+    );
 
     // A failed child's cause is its DescribeExecution answer as JSON; its Error and Cause are the
     // sync's own. Anything else (the child could not start, say) keeps the error as caught. The error
@@ -121,12 +125,10 @@ export class LinkWorkflow extends Construct {
         .when(
           childFailed,
           parse.next(
-            new sfn.Choice(this, 'HasSyncError')
-              .when(hasChildError, useChildError.next(undoMount))
-              .otherwise(undoMount),
+            new sfn.Choice(this, 'HasSyncError').when(hasChildError, useChildError.next(undo)).otherwise(undo),
           ),
         )
-        .otherwise(undoMount),
+        .otherwise(undo),
       { resultPath: ERROR_PATH },
     );
 

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
+import { ERROR_PATH, failWithCaughtError, requestToken, undoThenFail } from './failure-states';
 import { targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -79,7 +79,7 @@ export class ProvisionWorkflow extends Construct {
     const failed = failWithCaughtError(this);
     // The clone is deleted only once nothing of it is mounted: the unmount succeeded, and the engine,
     // which refuses to delete a RUNNING VDB, is told it is STOPPED.
-    const undoMount = targetCommand(this, 'UnmountTarget', hostCommands, 'unmount', '$.vdb.unmount');
+    const unmount = targetCommand(this, 'UnmountTarget', hostCommands, 'unmount', '$.vdb.unmount');
     const markStopped = updateVdbStateStep(
       this,
       'MarkStopped',
@@ -89,15 +89,20 @@ export class ProvisionWorkflow extends Construct {
         vdbIdPath: '$.vdb.vdbId',
       },
     );
-    const undoCreate = lambdaStep(this, 'DeleteVdb', functions.deleteVdb, {
+    const destroy = lambdaStep(this, 'DeleteVdb', functions.deleteVdb, {
       payload: sfn.TaskInput.fromObject({ vdbId: sfn.JsonPath.stringAt('$.plan.vdb.id') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    const { noteUndoFailure } = hostCommands;
-    catchUndoFailure(undoMount, this, 'UnmountTarget', noteUndoFailure, failed);
-    catchUndoFailure(markStopped, this, 'MarkStopped', noteUndoFailure, failed);
-    catchUndoFailure(undoCreate, this, 'Delete', noteUndoFailure, failed);
-    undoMount.next(markStopped).next(undoCreate).next(failed);
+    const undoMount = undoThenFail(
+      this,
+      [
+        [unmount, 'UnmountTarget'],
+        [markStopped, 'MarkStopped'],
+        [destroy, 'Delete'],
+      ],
+      hostCommands.noteUndoFailure,
+      failed,
+    );
     // A refused create made nothing; a VDB with the id, if any, belongs to a concurrent provision
     // that chose the same one.
     create.addCatch(failed, {
@@ -105,7 +110,7 @@ export class ProvisionWorkflow extends Construct {
       resultPath: ERROR_PATH,
     });
     // Nothing is mounted yet; a VDB the engine never made counts as deleted.
-    create.addCatch(undoCreate, { resultPath: ERROR_PATH });
+    create.addCatch(destroy, { resultPath: ERROR_PATH });
     // The unmount runs after a failed mount too: it takes away only the clone, should a timed-out or
     // cancelled mount have left it mounted, and nothing that made the mount fail.
     mount.addCatch(undoMount, { resultPath: ERROR_PATH });

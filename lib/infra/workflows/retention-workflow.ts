@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface RetentionWorkflowProps {
@@ -40,11 +40,7 @@ export class RetentionWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: RetentionWorkflowProps) {
     super(scope, id);
     const { functions } = props;
-    const lease = new DatasetLease(this, {
-      workflow: 'retention',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'retention', lease: props.lease });
 
     const plan = lambdaStep(this, 'PlanRetention', functions.planRetention, { resultPath: '$.plan' });
     const deleteOne = lambdaStep(this, 'DeleteSnapshot', functions.deleteSnapshot);

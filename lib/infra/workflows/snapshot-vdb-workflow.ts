@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
+import { ERROR_PATH, requestToken } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface SnapshotVdbWorkflowProps {
@@ -29,11 +29,7 @@ export class SnapshotVdbWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotVdbWorkflowProps) {
     super(scope, id);
-    const lease = new DatasetLease(this, {
-      workflow: 'snapshot-vdb',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'snapshot-vdb', lease: props.lease });
     const snapshot = lambdaStep(this, 'SnapshotVdb', props.functions.snapshotVdb, {
       payload: sfn.TaskInput.fromObject({
         request: sfn.JsonPath.entirePayload,

@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { planVdbLifecycleStep, targetCommand, unmountAfterFailure, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -42,11 +42,7 @@ export class StartVdbWorkflow extends Construct {
       { resultPath: '$.state' },
     );
 
-    const lease = new DatasetLease(this, {
-      workflow: 'start-vdb',
-      lease: props.lease,
-      failed: failWithCaughtError(this),
-    });
+    const lease = new DatasetLease(this, { workflow: 'start-vdb', lease: props.lease });
     const { failed } = lease;
     plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.

@@ -4,9 +4,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ErrorNames } from '../../core/errors';
 import { lambdaStep } from '../lambda-step';
-import { type HostCommandResources, RunCommand } from '../run-command';
+import { type HostCommandResources, RunCommand, STAGING_FIELDS } from '../run-command';
 import { DatasetLease, type LeaseResources, queueDuration, runBound } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError, requestToken } from './failure-states';
+import { ERROR_PATH, requestToken, undoThenFail } from './failure-states';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
 export interface SyncWorkflowProps {
@@ -20,9 +20,6 @@ export interface SyncWorkflowProps {
   /** The lease functions; a sync queues for the dSource as long as a sync may hold it. */
   readonly lease: LeaseResources;
 }
-
-/** Request fields the staging commands' parameters come from. */
-const STAGING_FIELDS = { MountPath: 'linkedSource.mountLocation', Destination: 'linkedSource.mountLocation' };
 
 /**
  * The `sync` workflow: copy from the source into a dSource's storage and snapshot it.
@@ -59,14 +56,12 @@ export class SyncWorkflow extends Construct {
       hostCommands,
       document: 'mount',
       planPath: '$.plan.mount',
-      resultPath: '$.results.mountStaging',
       fields: STAGING_FIELDS,
     });
     const copy = new RunCommand(this, 'Copy', {
       hostCommands,
       document: 'copy',
       planPath: '$.plan.copy',
-      resultPath: '$.results.copy',
       fields: STAGING_FIELDS,
       // rsync brings the dataset to the source's state whatever an earlier attempt left in it.
       retry: { errors: [ErrorNames.SourceUnreachable], interval: Duration.seconds(30), maxAttempts: 2, backoffRate: 2 },
@@ -86,7 +81,6 @@ export class SyncWorkflow extends Construct {
       hostCommands,
       document: 'unmount',
       planPath: '$.plan.unmount',
-      resultPath: '$.results.unmountStaging',
       fields: STAGING_FIELDS,
     });
     const output = new sfn.Pass(this, 'Output', {
@@ -96,23 +90,20 @@ export class SyncWorkflow extends Construct {
       },
     });
 
-    const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease, failed: failWithCaughtError(this) });
+    const lease = new DatasetLease(this, { workflow: 'sync', lease: props.lease });
     const { failed } = lease;
-    const undoMount = new RunCommand(this, 'UnmountStagingAfterFailure', {
+    const unmountAfterFailure = new RunCommand(this, 'UnmountStagingAfterFailure', {
       hostCommands,
       document: 'unmount',
       planPath: '$.plan.unmount',
-      resultPath: '$.results.unmountStagingAfterFailure',
       fields: STAGING_FIELDS,
     });
-    catchUndoFailure(undoMount, this, 'Unmount', hostCommands.noteUndoFailure, failed);
-    undoMount.next(failed);
-    const undoSnapshot = lambdaStep(this, 'DeleteSnapshot', props.functions.deleteSnapshot, {
+    const undoMount = undoThenFail(this, [[unmountAfterFailure, 'Unmount']], hostCommands.noteUndoFailure, failed);
+    const deleteSnapshot = lambdaStep(this, 'DeleteSnapshot', props.functions.deleteSnapshot, {
       payload: sfn.TaskInput.fromObject({ snapshotId: sfn.JsonPath.stringAt('$.snapshot.snapshotId') }),
       resultPath: sfn.JsonPath.DISCARD,
     });
-    catchUndoFailure(undoSnapshot, this, 'DeleteSnapshot', hostCommands.noteUndoFailure, failed);
-    undoSnapshot.next(failed);
+    const undoSnapshot = undoThenFail(this, [[deleteSnapshot, 'DeleteSnapshot']], hostCommands.noteUndoFailure, failed);
     plan.addCatch(failed, { resultPath: ERROR_PATH });
     // A failed mount mounted nothing, and whatever holds the mount point is not ours to unmount.
     mount.addCatch(failed, { resultPath: ERROR_PATH });

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { lambdaStep } from '../lambda-step';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { catchUndoFailure, ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH, undoThenFail } from './failure-states';
 import { targetCommand, updateVdbStateStep } from './vdb-steps';
 
 export interface TimeflowChangeProps {
@@ -72,11 +72,7 @@ export function timeflowChangeDefinition(scope: Construct, props: TimeflowChange
     },
   });
 
-  const lease = new DatasetLease(scope, {
-    workflow: props.kind,
-    lease: props.lease,
-    failed: failWithCaughtError(scope),
-  });
+  const lease = new DatasetLease(scope, { workflow: props.kind, lease: props.lease });
   const { failed } = lease;
   const unmountNew = targetCommand(scope, 'UnmountNewTimeflow', hostCommands, 'unmount', '$.timeflow.unmount');
   const restore = lambdaStep(scope, 'RestoreTimeflow', functions.restoreTimeflow, {
@@ -93,21 +89,25 @@ export function timeflowChangeDefinition(scope: Construct, props: TimeflowChange
     operation: 'reconfigure',
     status: 'RUNNING',
   });
-  const { noteUndoFailure } = hostCommands;
-  catchUndoFailure(unmountNew, scope, 'UnmountNewTimeflow', noteUndoFailure, failed);
-  catchUndoFailure(restore, scope, 'RestoreTimeflow', noteUndoFailure, failed);
-  catchUndoFailure(remount, scope, 'RemountPrevious', noteUndoFailure, failed);
-  catchUndoFailure(reconfigure, scope, 'ReconfigurePrevious', noteUndoFailure, failed);
-  unmountNew.next(restore);
-  restore.next(remount).next(reconfigure).next(failed);
+  const undoNew = undoThenFail(
+    scope,
+    [
+      [unmountNew, 'UnmountNewTimeflow'],
+      [restore, 'RestoreTimeflow'],
+      [remount, 'RemountPrevious'],
+      [reconfigure, 'ReconfigurePrevious'],
+    ],
+    hostCommands.noteUndoFailure,
+    failed,
+  );
 
   // Nothing has changed before the unmount.
   plan.addCatch(failed, { resultPath: ERROR_PATH });
   unmount.addCatch(restore, { resultPath: ERROR_PATH });
   create.addCatch(restore, { resultPath: ERROR_PATH });
   // After a failed mount too: a timed-out or cancelled mount may have left the new timeflow mounted.
-  mount.addCatch(unmountNew, { resultPath: ERROR_PATH });
-  configure.addCatch(unmountNew, { resultPath: ERROR_PATH });
+  mount.addCatch(undoNew, { resultPath: ERROR_PATH });
+  configure.addCatch(undoNew, { resultPath: ERROR_PATH });
 
   return lease
     .acquire()

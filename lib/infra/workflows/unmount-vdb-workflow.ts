@@ -3,7 +3,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HostCommandResources } from '../run-command';
 import { DatasetLease, type LeaseResources } from './dataset-lease';
-import { ERROR_PATH, failWithCaughtError } from './failure-states';
+import { ERROR_PATH } from './failure-states';
 import { planVdbLifecycleStep, remountAfterFailure, targetCommand, updateVdbStateStep } from './vdb-steps';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
@@ -64,7 +64,7 @@ export class UnmountVdbWorkflow extends Construct {
       resultPath: '$.state',
     });
 
-    const lease = new DatasetLease(this, { workflow, lease: props.lease, failed: failWithCaughtError(this) });
+    const lease = new DatasetLease(this, { workflow, lease: props.lease });
     plan.addCatch(lease.failed, { resultPath: ERROR_PATH });
     const restore = remountAfterFailure(this, {
       hostCommands,

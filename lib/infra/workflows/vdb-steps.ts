@@ -6,13 +6,13 @@ import type { VdbLifecycleWorkflow } from '../../core/steps/plan-vdb-lifecycle';
 import type { UpdateVdbStateInput } from '../../core/steps/update-vdb-state';
 import { lambdaStep } from '../lambda-step';
 import { type HostCommandResources, RunCommand } from '../run-command';
-import { catchUndoFailure } from './failure-states';
+import { undoThenFail } from './failure-states';
 
 /** Request fields the VDB target commands' parameters come from, so that errors name the VDB's setting. */
 const TARGET_FIELDS = { MountPath: 'virtualSource.mountLocation' };
 
 /**
- * A host command on a VDB's target host, its result kept at `$.results.<id>`.
+ * A host command on a VDB's target host, its result kept at `$.results.<id>` (see {@link RunCommand}).
  *
  * @param planPath JSONPath to the host plan in the state
  */
@@ -27,7 +27,6 @@ export function targetCommand(
     hostCommands,
     document,
     planPath,
-    resultPath: `$.results.${id.charAt(0).toLowerCase()}${id.slice(1)}`,
     fields: TARGET_FIELDS,
   });
 }
@@ -80,11 +79,17 @@ export function remountAfterFailure(scope: Construct, props: RestoreMountProps):
     operation: props.operation,
     status: 'RUNNING',
   });
-  const { noteUndoFailure } = props.hostCommands;
-  catchUndoFailure(remount, scope, 'RemountTarget', noteUndoFailure, props.failed);
-  catchUndoFailure(restart, scope, restartId, noteUndoFailure, props.failed);
+  const undo = undoThenFail(
+    scope,
+    [
+      [remount, 'RemountTarget'],
+      [restart, restartId],
+    ],
+    props.hostCommands.noteUndoFailure,
+    props.failed,
+  );
   return new sfn.Choice(scope, 'WasMounted')
-    .when(sfn.Condition.booleanEquals('$.plan.mounted', true), remount.next(restart).next(props.failed))
+    .when(sfn.Condition.booleanEquals('$.plan.mounted', true), undo)
     .otherwise(props.failed);
 }
 
@@ -98,10 +103,10 @@ export function unmountAfterFailure(
   failed: sfn.IChainable,
 ): sfn.IChainable {
   const unmount = targetCommand(scope, 'UnmountAfterFailure', hostCommands, 'unmount', '$.plan.unmount');
-  catchUndoFailure(unmount, scope, 'UnmountAfterFailure', hostCommands.noteUndoFailure, failed);
+  const undo = undoThenFail(scope, [[unmount, 'UnmountAfterFailure']], hostCommands.noteUndoFailure, failed);
   return new sfn.Choice(scope, 'WasMounted')
     .when(sfn.Condition.booleanEquals('$.plan.mounted', true), failed)
-    .otherwise(unmount.next(failed));
+    .otherwise(undo);
 }
 
 /**

@@ -99,10 +99,7 @@ describe('HostAgent', () => {
       InstanceIds: ['local'],
       Parameters: parameters,
     });
-    for (;;) {
-      const invocation = await agent.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'local' });
-      if (invocation.Status !== 'Pending' && invocation.Status !== 'InProgress') return invocation;
-    }
+    return agent.waitForCommand(Command.CommandId, 'local');
   }
 
   describe('parameter rules', () => {
@@ -178,9 +175,7 @@ describe('HostAgent', () => {
       });
       try {
         const { Command } = await onDemand.sendCommand({ DocumentName: 'FailDoc', InstanceIds: ['ssh-found'] });
-        let invocation = await onDemand.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'ssh-found' });
-        while (invocation.Status === 'Pending' || invocation.Status === 'InProgress')
-          invocation = await onDemand.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'ssh-found' });
+        const invocation = await onDemand.waitForCommand(Command.CommandId, 'ssh-found');
         const error = await rejection(onDemand.sendCommand({ DocumentName: 'FailDoc', InstanceIds: ['ssh-gone'] }));
 
         expect(invocation).toMatchObject({ Status: 'Success', StandardOutputContent: 'on ssh-found\n' });
@@ -337,6 +332,29 @@ describe('HostAgent', () => {
         expect(invocation).toMatchObject({ Status: 'InProgress', ResponseCode: -1 });
         expect(ended.Status).toBe('Cancelled');
         expect(waited).toBeGreaterThanOrEqual(250);
+      } finally {
+        await quick.close();
+      }
+    });
+
+    it('waitForCommand waits for the end, past pollWaitMs, and answers as getCommandInvocation', async () => {
+      const quick = new HostAgent({
+        documents: { SleepDoc: shellDocument('SleepDoc', ['sleep 0.6', 'echo woke']) },
+        hosts: { local: new LocalHostRunner() },
+        logDirectory: join(work, 'wait-logs'),
+        pollWaitMs: 100,
+      });
+      try {
+        const { Command } = await quick.sendCommand({ DocumentName: 'SleepDoc', InstanceIds: ['local'] });
+
+        const invocation = await quick.waitForCommand(Command.CommandId, 'local');
+
+        expect(invocation).toMatchObject({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'woke\n' });
+        expect(invocation).toEqual(
+          await quick.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: 'local' }),
+        );
+        const unknown = await rejection(quick.waitForCommand(Command.CommandId, 'other'));
+        expect(unknown.name).toBe(SsmErrorNames.InvocationDoesNotExist);
       } finally {
         await quick.close();
       }

@@ -13,7 +13,11 @@ import { records, stubEngine } from '../../support/stub-engine';
 class RecordingJobs implements WorkflowStarter, JobReader {
   readonly started: { workflow: WorkflowName; input: unknown; jobId: string }[] = [];
 
+  /** @param refuse Says which inputs to fail to start, as a backend that cannot start them would. */
+  constructor(private readonly refuse: (input: unknown) => boolean = () => false) {}
+
   async start(workflow: WorkflowName, input: unknown, jobId: string): Promise<Job> {
+    if (this.refuse(input)) throw new Error(`cannot start ${jobId}`);
     if (this.started.some((start) => start.jobId === jobId))
       throw new SnapflowError(ErrorNames.Conflict, `a job ${jobId} exists already`, { action: 'x' });
     this.started.push({ workflow, input, jobId });
@@ -32,10 +36,16 @@ const dsource = (policy: SnapshotPolicy): DSource => ({ ...records.dsource, poli
 const vdb = (policy: SnapshotPolicy): Vdb => ({ ...records.vdb, policy });
 
 async function setup(
-  options: { dsources?: DSource[]; vdbs?: Vdb[]; engine?: Partial<EngineApi>; start?: string } = {},
+  options: {
+    dsources?: DSource[];
+    vdbs?: Vdb[];
+    engine?: Partial<EngineApi>;
+    start?: string;
+    refuse?: (input: unknown) => boolean;
+  } = {},
 ) {
   const clock = new FakeClock(options.start ?? '2024-01-10T00:07:00.000Z');
-  const jobs = new RecordingJobs();
+  const jobs = new RecordingJobs(options.refuse);
   const log: string[] = [];
   const engine = stubEngine({
     listDSources: async () => options.dsources ?? [],
@@ -191,6 +201,30 @@ describe('LocalTriggers', () => {
         })),
       ),
     );
+    await triggers.close();
+  });
+
+  it('starts the retention of every other dataset when one dataset’s run cannot start, and reports it', async () => {
+    const dsources = ['ds-0000000000000001', 'ds-0000000000000002', 'ds-0000000000000003'].map((id) => ({
+      ...dsource(every('0 0 1 1 *')),
+      id,
+    }));
+    const { clock, jobs, log, triggers } = await setup({
+      dsources,
+      refuse: (input) => (input as { datasetId?: string }).datasetId === 'ds-0000000000000001',
+    });
+
+    await clock.advanceTo('2024-01-10T04:00:00.000Z');
+
+    expect(jobs.started.map(({ input }) => (input as { datasetId: string }).datasetId)).toEqual([
+      'ds-0000000000000002',
+      'ds-0000000000000003',
+    ]);
+    expect(log).toEqual([
+      expect.stringMatching(
+        /^schedule: retention could not start its run for 2024-01-10T03:15:00.000Z: cannot start retention-/,
+      ),
+    ]);
     await triggers.close();
   });
 

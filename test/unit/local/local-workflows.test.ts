@@ -70,7 +70,7 @@ describe('LocalWorkflows', () => {
       logDirectory: work,
       pollWaitMs: 200,
     });
-    workflows = new LocalWorkflows(template, {
+    workflows = new LocalWorkflows(resolveTemplate(template), {
       repoRoot,
       hostAgent: agent,
       environment: { ENGINE_URL: 'http://127.0.0.1:9/engine' },
@@ -218,7 +218,7 @@ describe('LocalWorkflows', () => {
 
   it('ends an execution that outlives its TimeoutSeconds as TIMED_OUT', async () => {
     const timed = new LocalWorkflows(
-      {
+      resolveTemplate({
         Resources: {
           SlowFn: {
             Type: 'AWS::Lambda::Function',
@@ -242,7 +242,7 @@ describe('LocalWorkflows', () => {
             },
           },
         },
-      },
+      }),
       { repoRoot, hostAgent: agent },
     );
 
@@ -280,7 +280,7 @@ describe('LocalWorkflows', () => {
   });
 
   it('refuses, at construction, a Task it cannot run locally', () => {
-    expect(() => new LocalWorkflows(unsupportedTemplate(), { repoRoot, hostAgent: agent })).toThrow(
+    expect(() => new LocalWorkflows(resolveTemplate(unsupportedTemplate()), { repoRoot, hostAgent: agent })).toThrow(
       'Workflow list, state "List Buckets", uses arn:aws:states:::aws-sdk:s3:listBuckets, which local mode cannot run',
     );
   });
@@ -292,7 +292,7 @@ describe('LocalWorkflows', () => {
     );
     if (slow?.Metadata !== undefined) slow.Metadata.SnapflowHandler = 'test/fixtures/local/handlers/missing.ts';
 
-    expect(() => new LocalWorkflows(broken, { repoRoot, hostAgent: agent })).toThrow(
+    expect(() => new LocalWorkflows(resolveTemplate(broken), { repoRoot, hostAgent: agent })).toThrow(
       /Workflow slow, state "Slow Step", invokes \w+, whose handler module .*missing\.ts does not exist/,
     );
   });
@@ -304,7 +304,7 @@ describe('LocalWorkflows', () => {
     );
     if (slow?.Metadata !== undefined) slow.Metadata.SnapflowHandler = 'test/fixtures/local/handlers/no-handler.ts';
 
-    const run = await new LocalWorkflows(broken, { repoRoot, hostAgent: agent }).run('slow', {});
+    const run = await new LocalWorkflows(resolveTemplate(broken), { repoRoot, hostAgent: agent }).run('slow', {});
 
     expect(run.status).toBe('FAILED');
     expect(run.error?.name).toBe('Runtime.HandlerNotFound');

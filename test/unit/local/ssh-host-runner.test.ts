@@ -238,9 +238,7 @@ describe.runIf(IS_ROOT)('SshHostRunner (needs root for network namespaces; runs 
     });
     try {
       const { Command } = await agent.sendCommand({ DocumentName: 'Sleep', InstanceIds: [host.name] });
-      let invocation = await agent.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: host.name });
-      while (invocation.Status === 'Pending' || invocation.Status === 'InProgress')
-        invocation = await agent.getCommandInvocation({ CommandId: Command.CommandId, InstanceId: host.name });
+      const invocation = await agent.waitForCommand(Command.CommandId, host.name);
       expect(invocation.Status).toBe('TimedOut');
       expect(invocation.ResponseCode).toBe(-1);
       await expectGoneFromHost([Number(await readFile(pidFile, 'utf8'))]);

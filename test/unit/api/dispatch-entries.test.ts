@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startRuns } from '../../../functions/_shared/start-runs';
 import type { Job, WorkflowStarter } from '../../../lib/api/api-ports';
+import { startRuns } from '../../../lib/api/dispatch-entries';
 import { ErrorNames, SnapflowError } from '../../../lib/core/errors';
 
 /** A starter that knows which job ids exist and fails the ones it is told to. */
@@ -28,6 +28,7 @@ describe('startRuns', () => {
     const outcomes = await startRuns(workflows, 'sync', runs(20));
 
     expect(workflows.started).toHaveLength(19);
+    expect(outcomes.filter((outcome) => outcome.outcome === 'started')).toHaveLength(19);
     expect(outcomes.filter((outcome) => outcome.outcome === 'alreadyStarted')).toEqual([
       { jobId: 'sync-0000000000000001', outcome: 'alreadyStarted' },
     ]);
