@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { vi } from 'vitest';
+import { describeCause, UNDO_FAILED_NOTE } from '../../lib/core/error-text';
 import type { DocumentKind } from '../../lib/core/host-plan';
 import type { EngineApi } from '../../lib/core/ports';
-import { UNDO_FAILED_NOTE } from '../../lib/core/steps/note-undo-failure';
 import type { CommandInvocation } from '../../lib/core/steps/raise-host-error';
 import type { WorkflowName } from '../../lib/core/workflow-inputs';
 import type { Engine } from '../../lib/engine/engine';
@@ -261,17 +261,7 @@ export async function closeWorkflows(): Promise<void> {
   }
 }
 
-/**
- * A failed step's own message: Lambda's error document holds it with the action after it; an undo's
- * failure is appended to the original cause, whose message comes first.
- */
+/** A failed step's own message, without the note of a failed undo step appended to the cause. */
 function messageOf(cause: string): string {
-  const original = cause.split(UNDO_FAILED_NOTE)[0] ?? cause;
-  try {
-    const { errorMessage } = JSON.parse(original) as { errorMessage?: unknown };
-    if (typeof errorMessage === 'string') return errorMessage.split('\nAction: ')[0] ?? errorMessage;
-  } catch {
-    // Not a Lambda error document: a Fail state's own cause.
-  }
-  return original;
+  return describeCause(cause.split(UNDO_FAILED_NOTE)[0] ?? cause).message;
 }

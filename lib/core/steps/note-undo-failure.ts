@@ -1,8 +1,5 @@
 import { describeCause, withUndoNote } from '../error-text';
 
-/** The note {@link noteUndoFailure} appends, for readers that import it from this step. */
-export { UNDO_FAILED_NOTE } from '../error-text';
-
 /** An error as a Step Functions Catch hands it over. */
 export interface CaughtError {
   Error: string;

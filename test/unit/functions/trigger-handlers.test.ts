@@ -2,7 +2,7 @@ import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as applySchedules } from '../../../functions/apply-schedules';
 import { handler as dispatchEvent } from '../../../functions/dispatch-event';
 import { handler as runRetention } from '../../../functions/run-retention';
@@ -59,6 +59,9 @@ beforeAll(() => {
   vi.stubEnv('SCHEDULER_ROLE_ARN', 'arn:aws:iam::123456789012:role/Scheduler');
   vi.stubEnv('SCHEDULE_TARGET_ARNS', JSON.stringify({ sync: SYNC_ARN, 'snapshot-vdb': SNAPSHOT_VDB_ARN }));
   vi.stubGlobal('fetch', engineFetch);
+});
+// The handlers log as on Lambda; restoreMocks puts console back before each test, so silence it there.
+beforeEach(() => {
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
 });

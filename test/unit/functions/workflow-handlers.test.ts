@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -15,6 +15,10 @@ describe('first-step handlers', () => {
     vi.stubEnv('ENGINE_URL', 'http://engine.test:7750');
     vi.stubEnv('ENGINE_TOKEN', 'token');
     vi.stubGlobal('fetch', engineRequests);
+  });
+
+  // The middleware logs failing steps as on Lambda; restoreMocks puts console back before each test.
+  beforeEach(() => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
   });
 
