@@ -23,6 +23,15 @@ const BACKEND = IS_ROOT ? 'btrfs' : 'dir';
 const ROUNDS = 8;
 const provenance = { trigger: { kind: 'api' as const }, pluginVersion: '0.1.0' };
 const run = promisify(execFile);
+/** The errors a mutation fired amid concurrent ones and a SIGKILL may end in. */
+const EXPECTED_REFUSALS: readonly string[] = [
+  ErrorNames.EngineUnavailable,
+  ErrorNames.Conflict,
+  ErrorNames.DatasetBusy,
+  ErrorNames.DependentsExist,
+  ErrorNames.NotFound,
+];
+const refusal = (error: unknown) => (error instanceof Error ? error.name : String(error));
 
 /** What a mutation fired at the engine came to. */
 interface Outcome {
@@ -40,6 +49,8 @@ interface Outcome {
   /** The method called, for counting what the rounds exercised. */
   method: string;
   acknowledged: boolean;
+  /** Why an unacknowledged mutation was refused: the error's name. */
+  refusal?: string;
   holder?: string;
   requestToken?: string;
   before?: unknown;
@@ -110,6 +121,10 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
         await killGroup(current.child, 'SIGKILL');
       }
       const settled = await Promise.all(outcomes);
+      // A mutation fails because the engine died under it or because a concurrent one changed what it
+      // aimed at; any other error (a crash in the client, a 500) is a bug the kill must not hide.
+      for (const outcome of settled.filter((candidate) => !candidate.acknowledged))
+        expect(EXPECTED_REFUSALS, `${outcome.method}: ${outcome.refusal}`).toContain(outcome.refusal);
       if (round % 2 === 1) await killGroup(current.child, 'SIGKILL');
 
       // Assess, on a restarted engine.
@@ -240,12 +255,12 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
           acknowledged: true,
           ...(owner === undefined ? {} : { owner }),
         }),
-        (): Outcome => ({ kind: 'create', method, acknowledged: false }),
+        (error: unknown): Outcome => ({ kind: 'create', method, acknowledged: false, refusal: refusal(error) }),
       );
     const remove = (method: string, id: string, drop: () => Promise<void>) =>
       drop().then(
         (): Outcome => ({ kind: 'delete', id, method, acknowledged: true }),
-        (): Outcome => ({ kind: 'delete', id, method, acknowledged: false }),
+        (error: unknown): Outcome => ({ kind: 'delete', id, method, acknowledged: false, refusal: refusal(error) }),
       );
     const datasets = [...doc.dsources, ...doc.vdbs];
     const latestSnapshotOf = (datasetId: string) => doc.snapshots.filter((s) => s.datasetId === datasetId).at(-1);
@@ -279,7 +294,12 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
             acknowledged: true,
             requestToken,
           }),
-          (): Outcome => ({ kind: 'create', method: 'snapshotDataset', acknowledged: false }),
+          (error: unknown): Outcome => ({
+            kind: 'create',
+            method: 'snapshotDataset',
+            acknowledged: false,
+            refusal: refusal(error),
+          }),
         ),
       );
     }
@@ -289,7 +309,14 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       operations.push(
         client.acquireLease(leased.id, { holder, ttlSeconds: 3600 }).then(
           (): Outcome => ({ kind: 'lease', owner: leased.id, holder, method: 'acquireLease', acknowledged: true }),
-          (): Outcome => ({ kind: 'lease', owner: leased.id, holder, method: 'acquireLease', acknowledged: false }),
+          (error: unknown): Outcome => ({
+            kind: 'lease',
+            owner: leased.id,
+            holder,
+            method: 'acquireLease',
+            acknowledged: false,
+            refusal: refusal(error),
+          }),
         ),
       );
     }
@@ -305,7 +332,7 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
       };
       return change().then(
         (answer): Outcome => ({ ...fields, acknowledged: true, answer: updatedFields(answer) }),
-        (): Outcome => ({ ...fields, acknowledged: false }),
+        (error: unknown): Outcome => ({ ...fields, acknowledged: false, refusal: refusal(error) }),
       );
     };
     const policy = {
@@ -385,7 +412,12 @@ describe(`engine process on the ${BACKEND} backend, killed and restarted`, () =>
               method: 'switchTimeflow',
               acknowledged: true,
             }),
-            (): Outcome => ({ kind: 'switch', method: 'switchTimeflow', acknowledged: false }),
+            (error: unknown): Outcome => ({
+              kind: 'switch',
+              method: 'switchTimeflow',
+              acknowledged: false,
+              refusal: refusal(error),
+            }),
           ),
         );
       if (newest !== undefined && newest !== oldest)
