@@ -99,8 +99,9 @@ export function normalize(path: string): string {
 
 /** Whether one of the two paths lies inside the other (or they are the same). */
 export function pathsOverlap(a: string, b: string): boolean {
-  const x = `${normalize(a)}/`;
-  const y = `${normalize(b)}/`;
+  // With a slash after each, so that /mnt/a does not contain /mnt/ab; the root has its slash already.
+  const withSlash = (path: string) => (normalize(path) === '/' ? '/' : `${normalize(path)}/`);
+  const [x, y] = [withSlash(a), withSlash(b)];
   return x.startsWith(y) || y.startsWith(x);
 }
 

@@ -115,6 +115,11 @@ describe('normalize and pathsOverlap', () => {
     expect(pathsOverlap('/mnt/a/b/', '/mnt/a')).toBe(true);
     expect(pathsOverlap('/mnt/a', '/mnt/ab')).toBe(false);
   });
+
+  it('takes the root directory to contain every path', () => {
+    expect(pathsOverlap('/', '/mnt/a')).toBe(true);
+    expect(pathsOverlap('/mnt/a', '//')).toBe(true);
+  });
 });
 
 describe('pathClash', () => {
